@@ -1,0 +1,292 @@
+import { bfDb } from "../bfDb.ts";
+import type { CurrentViewer } from "../CurrentViewer.ts";
+import { BfNotFoundError } from "../errors.ts";
+import { generateGid } from "../ids.ts";
+import {
+  BfNodeSpec,
+  FieldBuilder,
+  type InferCreateProps,
+  validateProps,
+} from "./defineBfNode.ts";
+import {
+  BF_COLUMNS,
+  type BfMetadata,
+  type BfRow,
+  parseRow,
+} from "./nodeRow.ts";
+
+export type { InferCreateProps, InferProps } from "./defineBfNode.ts";
+export type { BfMetadata } from "./nodeRow.ts";
+
+/** The class name edge rows carry. */
+export const EDGE_CLASS_NAME = "BfEdge";
+
+/** A concrete node class, as seen by the static methods it inherits. */
+// deno-lint-ignore no-explicit-any
+export type BfNodeClass<N extends BfNode<any> = BfNode<any>> = {
+  // deno-lint-ignore no-explicit-any
+  new (metadata: BfMetadata, props: any, cv: CurrentViewer): N;
+  // deno-lint-ignore no-explicit-any
+  bfNodeSpec: BfNodeSpec<any>;
+  readonly name: string;
+};
+
+/** Options for `query`: props to match (containment), order and size. */
+export interface BfQueryOptions {
+  props?: Record<string, unknown>;
+  orderBy?: "sortValue" | "createdAt" | "lastUpdated";
+  direction?: "asc" | "desc";
+  limit?: number;
+}
+
+const ORDER_COLUMNS = {
+  sortValue: "sort_value",
+  createdAt: "created_at",
+  lastUpdated: "last_updated",
+} as const;
+
+/** A validated row about to be inserted. */
+export interface NewNodeRow {
+  bfGid: string;
+  sortValue: number;
+  props: Record<string, unknown>;
+}
+
+/** What `create` accepts for class C: its own `createInput` type when it declares one. */
+export type CreateInput<C> = C extends { createInput?: infer I }
+  ? unknown extends I ? InferCreateProps<C> : I
+  : InferCreateProps<C>;
+
+/** Base class of every node type stored in the `bfdb` graph table. */
+export class BfNode<TProps extends object = Record<string, unknown>> {
+  /** The spec of this class's props; every subclass overrides it with `defineBfNode`. */
+  static bfNodeSpec: BfNodeSpec = new BfNodeSpec({});
+
+  /** Builds a props spec: `this.defineBfNode((node) => node.string("name").number("n").default(0))`. */
+  // deno-lint-ignore no-explicit-any
+  static defineBfNode<F extends Record<string, any>>(
+    // deno-lint-ignore no-explicit-any
+    build: (node: FieldBuilder) => FieldBuilder<F, any>,
+  ): BfNodeSpec<F> {
+    return build(new FieldBuilder()).build();
+  }
+
+  constructor(
+    public metadata: BfMetadata,
+    public props: TProps,
+    readonly cv: CurrentViewer,
+  ) {}
+
+  /** The node's global id. */
+  get id(): string {
+    return this.metadata.bfGid;
+  }
+
+  /** Builds an instance from a `bfdb` row, for node types with their own SQL. */
+  static fromRow<C extends BfNodeClass>(
+    this: C,
+    row: BfRow,
+    cv: CurrentViewer,
+  ): InstanceType<C> {
+    const { metadata, props } = parseRow(row);
+    return new this(metadata, props, cv) as InstanceType<C>;
+  }
+
+  /** Validates and inserts a new node in `cv`'s org. */
+  static async create<C extends BfNodeClass>(
+    this: C,
+    props: CreateInput<C>,
+    cv: CurrentViewer,
+  ): Promise<InstanceType<C>> {
+    const [node] = await (this as unknown as typeof BfNode).createMany.call(
+      this,
+      [props],
+      cv,
+    );
+    return node as InstanceType<C>;
+  }
+
+  /** Validates every input first, then inserts them all in one statement (all or none). */
+  static async createMany<C extends BfNodeClass>(
+    this: C,
+    inputs: readonly CreateInput<C>[],
+    cv: CurrentViewer,
+  ): Promise<InstanceType<C>[]> {
+    const self = this as unknown as typeof BfNode;
+    const now = Date.now();
+    const rows = inputs.map((input) => ({
+      bfGid: generateGid(now),
+      sortValue: now,
+      props: self.propsForCreate(input as Record<string, unknown>),
+    }));
+    if (rows.length === 0) return [];
+    const inserted = await self.insertRows(rows, cv);
+    return inserted.map((row) =>
+      self.fromRow.call(this, row, cv) as InstanceType<C>
+    );
+  }
+
+  /** Turns a create input into validated props; node types with richer inputs override it. */
+  protected static propsForCreate(
+    input: Record<string, unknown>,
+  ): Record<string, unknown> {
+    return validateProps(this.name, this.bfNodeSpec, input, true);
+  }
+
+  /** Inserts validated rows in one statement; node types with side effects override it. */
+  protected static async insertRows(
+    rows: readonly NewNodeRow[],
+    cv: CurrentViewer,
+  ): Promise<BfRow[]> {
+    return await bfDb.query<BfRow>(
+      `INSERT INTO bfdb (bf_gid, bf_oid, bf_cid, class_name, props, sort_value)
+       SELECT item->>'bfGid', $2, $3, $4, item->'props', (item->>'sortValue')::bigint
+       FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS t(item, n)
+       ORDER BY n
+       RETURNING ${BF_COLUMNS}`,
+      [JSON.stringify(rows), cv.orgId, cv.personId, this.name],
+    );
+  }
+
+  /** The node with id `id` in `cv`'s org, or null. */
+  static async find<C extends BfNodeClass>(
+    this: C,
+    cv: CurrentViewer,
+    id: string,
+  ): Promise<InstanceType<C> | null> {
+    const rows = await bfDb.query<BfRow>(
+      `SELECT ${BF_COLUMNS} FROM bfdb WHERE bf_gid = $1 AND bf_oid = $2 AND class_name = $3`,
+      [id, cv.orgId, this.name],
+    );
+    if (rows.length === 0) return null;
+    return (this as unknown as typeof BfNode).fromRow.call(
+      this,
+      rows[0],
+      cv,
+    ) as InstanceType<C>;
+  }
+
+  /** Like `find`, but throws BfNotFoundError when there is no such node. */
+  static async findX<C extends BfNodeClass>(
+    this: C,
+    cv: CurrentViewer,
+    id: string,
+  ): Promise<InstanceType<C>> {
+    const found = await (this as unknown as typeof BfNode).find.call(
+      this,
+      cv,
+      id,
+    );
+    if (!found) throw new BfNotFoundError(this.name, id);
+    return found as InstanceType<C>;
+  }
+
+  /** Nodes of this class in `cv`'s org whose props contain `options.props`. */
+  static async query<C extends BfNodeClass>(
+    this: C,
+    cv: CurrentViewer,
+    options: BfQueryOptions = {},
+  ): Promise<InstanceType<C>[]> {
+    const column = ORDER_COLUMNS[options.orderBy ?? "sortValue"];
+    if (!column) {
+      throw new TypeError(`query: cannot order by ${String(options.orderBy)}`);
+    }
+    const direction = options.direction === "desc" ? "DESC" : "ASC";
+    const rows = await bfDb.query<BfRow>(
+      `SELECT ${BF_COLUMNS} FROM bfdb
+       WHERE bf_oid = $1 AND class_name = $2 AND props @> $3::text::jsonb
+       ORDER BY ${column} ${direction}, bf_gid ${direction}
+       LIMIT $4`,
+      [
+        cv.orgId,
+        this.name,
+        JSON.stringify(options.props ?? {}),
+        options.limit ?? 1000,
+      ],
+    );
+    return rows.map((row) =>
+      (this as unknown as typeof BfNode).fromRow.call(
+        this,
+        row,
+        cv,
+      ) as InstanceType<C>
+    );
+  }
+
+  /** Validates the current props and writes them; throws when the node no longer exists. */
+  async save(): Promise<this> {
+    const ctor = this.constructor as typeof BfNode;
+    const checked = validateProps(
+      ctor.name,
+      ctor.bfNodeSpec,
+      this.props as Record<string, unknown>,
+      false,
+    );
+    const rows = await bfDb.query<{ last_updated: Date | string }>(
+      `UPDATE bfdb SET props = $1::text::jsonb, last_updated = now()
+       WHERE bf_gid = $2 AND bf_oid = $3 AND class_name = $4
+       RETURNING last_updated`,
+      [JSON.stringify(checked), this.id, this.cv.orgId, ctor.name],
+    );
+    if (rows.length === 0) throw new BfNotFoundError(ctor.name, this.id);
+    this.metadata.lastUpdated = new Date(rows[0].last_updated);
+    return this;
+  }
+
+  /** Deletes the node and every edge touching it; returns whether it existed. */
+  async delete(): Promise<boolean> {
+    const ctor = this.constructor as typeof BfNode;
+    return await bfDb.transaction(async () => {
+      const rows = await bfDb.query(
+        `DELETE FROM bfdb WHERE bf_gid = $1 AND bf_oid = $2 AND class_name = $3 RETURNING bf_gid`,
+        [this.id, this.cv.orgId, ctor.name],
+      );
+      if (rows.length === 0) return false;
+      await bfDb.query(
+        `DELETE FROM bfdb WHERE bf_oid = $1 AND class_name = $2 AND (bf_sid = $3 OR bf_tid = $3)`,
+        [this.cv.orgId, EDGE_CLASS_NAME, this.id],
+      );
+      return true;
+    });
+  }
+
+  /** Nodes of class `target` this node points to, optionally through edges of one `role`. */
+  async queryTargets<C extends BfNodeClass>(
+    target: C,
+    role?: string,
+  ): Promise<InstanceType<C>[]> {
+    return await this.#queryLinked(target, "bf_sid", "bf_tid", role);
+  }
+
+  /** Nodes of class `source` that point to this node, optionally through edges of one `role`. */
+  async querySources<C extends BfNodeClass>(
+    source: C,
+    role?: string,
+  ): Promise<InstanceType<C>[]> {
+    return await this.#queryLinked(source, "bf_tid", "bf_sid", role);
+  }
+
+  async #queryLinked<C extends BfNodeClass>(
+    other: C,
+    selfColumn: "bf_sid" | "bf_tid",
+    otherColumn: "bf_sid" | "bf_tid",
+    role: string | undefined,
+  ): Promise<InstanceType<C>[]> {
+    const columns = BF_COLUMNS.split(", ").map((c) => `n.${c}`).join(", ");
+    const rows = await bfDb.query<BfRow>(
+      `SELECT ${columns} FROM bfdb e
+       JOIN bfdb n ON n.bf_gid = e.${otherColumn} AND n.bf_oid = e.bf_oid
+       WHERE e.${selfColumn} = $1 AND e.bf_oid = $2 AND e.class_name = $3
+         AND n.class_name = $4 AND ($5::text IS NULL OR e.props->>'role' = $5::text)
+       ORDER BY e.sort_value, e.bf_gid`,
+      [this.id, this.cv.orgId, EDGE_CLASS_NAME, other.name, role ?? null],
+    );
+    return rows.map((row) =>
+      (other as unknown as typeof BfNode).fromRow.call(
+        other,
+        row,
+        this.cv,
+      ) as InstanceType<C>
+    );
+  }
+}

@@ -1,0 +1,72 @@
+import { bfDb } from "../bfDb.ts";
+import { BF_COLUMNS, type BfRow } from "../classes/nodeRow.ts";
+import { JOB_CLASS_NAME } from "./jobStates.ts";
+
+/** What to claim and how long to hold it. */
+export interface ClaimJobsOptions {
+  /** Only these job types; all types when absent. */
+  types?: readonly string[];
+  /** At most this many jobs (default 1). */
+  limit?: number;
+  /** Lease length in milliseconds (default 30 s). */
+  leaseMs?: number;
+  /** Go straight to `running` (claimAndStart) instead of `claimed`, saving a write per job. */
+  start?: boolean;
+}
+
+/** The default lease: a worker that does not heartbeat within it is presumed dead. */
+export const DEFAULT_LEASE_MS = 30_000;
+
+/**
+ * Claims up to `limit` available jobs whose `runAt` has passed, highest priority first, then
+ * oldest, in one statement: pick with FOR UPDATE SKIP LOCKED, mark claimed by `workerId` with a
+ * lease, count the attempt, return the rows. Served by the `bfdb_jobs_available` partial index.
+ */
+export async function claimJobs(
+  workerId: string,
+  options: ClaimJobsOptions = {},
+): Promise<BfRow[]> {
+  const limit = options.limit ?? 1;
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  if (typeof workerId !== "string" || workerId.length === 0) {
+    throw new TypeError("claimJobs: workerId must be a non-empty string");
+  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+    throw new RangeError(
+      `claimJobs: limit must be an integer from 1 to 10000, got ${limit}`,
+    );
+  }
+  if (!Number.isInteger(leaseMs) || leaseMs < 1 || leaseMs > 86_400_000) {
+    throw new RangeError(
+      `claimJobs: leaseMs must be an integer from 1 to 86400000, got ${leaseMs}`,
+    );
+  }
+  const types = options.types ? [...options.types] : null;
+  if (types && types.length === 0) return [];
+  const columns = BF_COLUMNS.split(", ").map((c) => `j.${c}`).join(", ");
+  return await bfDb.query<BfRow>(
+    `WITH picked AS (
+       SELECT bf_gid FROM bfdb
+       WHERE class_name = $1
+         AND props->>'status' = 'available'
+         AND props->>'runAt' <= bfdb_iso(now())
+         AND ($2::text[] IS NULL OR props->>'type' = ANY($2::text[]))
+       ORDER BY ((props->>'priority')::int) DESC, (props->>'runAt'), bf_gid
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED
+     )
+     UPDATE bfdb j SET
+       props = j.props || jsonb_build_object(
+         'status', CASE WHEN $6::boolean THEN 'running' ELSE 'claimed' END,
+         'workerId', $4::text,
+         'attempts', (j.props->>'attempts')::int + 1,
+         'lockedUntil', bfdb_iso(now() + $5::int * interval '1 millisecond')
+       ) || CASE WHEN $6::boolean THEN jsonb_build_object('startedAt', bfdb_iso(now()))
+                 ELSE '{}'::jsonb END,
+       last_updated = now()
+     FROM picked
+     WHERE j.bf_gid = picked.bf_gid
+     RETURNING ${columns}`,
+    [JOB_CLASS_NAME, types, limit, workerId, leaseMs, options.start === true],
+  );
+}

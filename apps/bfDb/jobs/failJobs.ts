@@ -1,0 +1,64 @@
+import { bfDb } from "../bfDb.ts";
+import { heldBy, type HeldJob } from "./fencing.ts";
+
+/** A failed attempt: why, whether retrying can help, and how long to wait before the retry. */
+export interface JobFailure extends HeldJob {
+  error: string;
+  permanent?: boolean;
+  retryDelayMs: number;
+}
+
+/** What a failure did to one job. */
+export interface FailOutcome {
+  id: string;
+  status: "available" | "failed";
+}
+
+/** Longest error text kept per attempt; handlers can throw huge messages. */
+export const MAX_ERROR_LENGTH = 4_000;
+
+/**
+ * Settles failed attempts in one statement: a permanent error, or one on the last attempt,
+ * dead-letters the job (`failed`); any other schedules a retry (`available`, `runAt` = now +
+ * delay, worker cleared). Every attempt's error goes into the job's `errors` history.
+ */
+export async function failJobs(
+  workerId: string,
+  failures: readonly JobFailure[],
+): Promise<FailOutcome[]> {
+  if (failures.length === 0) return [];
+  const input = failures.map((f) => ({
+    id: f.id,
+    attempt: f.attempt,
+    error: String(f.error).replaceAll("\u0000", "").slice(0, MAX_ERROR_LENGTH),
+    permanent: f.permanent === true,
+    delay_ms: Math.max(0, Math.round(f.retryDelayMs)),
+  }));
+  return await bfDb.query<FailOutcome>(
+    `UPDATE bfdb j SET
+       props = CASE
+         WHEN x.permanent OR (j.props->>'attempts')::int >= (j.props->>'maxAttempts')::int THEN
+           (j.props - 'lockedUntil') || jsonb_build_object(
+             'status', 'failed',
+             'error', x.error,
+             'finishedAt', bfdb_iso(now()),
+             'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
+               'attempt', x.attempt, 'error', x.error, 'at', bfdb_iso(now()),
+               'permanent', x.permanent)))
+         ELSE
+           (j.props - 'lockedUntil' - 'workerId' - 'startedAt') || jsonb_build_object(
+             'status', 'available',
+             'error', x.error,
+             'runAt', bfdb_iso(now() + x.delay_ms * interval '1 millisecond'),
+             'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
+               'attempt', x.attempt, 'error', x.error, 'at', bfdb_iso(now()),
+               'permanent', false)))
+       END,
+       last_updated = now()
+     FROM jsonb_to_recordset($1::text::jsonb)
+       AS x(id text, attempt int, error text, permanent boolean, delay_ms bigint)
+     WHERE ${heldBy("$2")}
+     RETURNING j.bf_gid AS id, j.props->>'status' AS status`,
+    [JSON.stringify(input), workerId],
+  );
+}

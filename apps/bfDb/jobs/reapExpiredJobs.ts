@@ -1,0 +1,55 @@
+import { bfDb } from "../bfDb.ts";
+import { JOB_CLASS_NAME } from "./jobStates.ts";
+
+/** What the reaper did to one job whose lease had expired. */
+export interface ReapOutcome {
+  id: string;
+  type: string;
+  status: "available" | "failed";
+  workerId: string;
+}
+
+/**
+ * Returns claimed or running jobs whose lease has passed (their worker died or hung) to
+ * `available`, or to `failed` when no attempts are left, recording why. Safe to run from
+ * every worker at once: rows another reaper holds are skipped.
+ */
+export async function reapExpiredJobs(limit = 1_000): Promise<ReapOutcome[]> {
+  return await bfDb.query<ReapOutcome>(
+    `WITH expired AS (
+       SELECT bf_gid FROM bfdb
+       WHERE class_name = $1
+         AND props->>'status' IN ('claimed', 'running')
+         AND props->>'lockedUntil' < bfdb_iso(now())
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED
+     ), reaped AS (
+       SELECT j.bf_gid,
+              'lease expired: worker ' || COALESCE(j.props->>'workerId', '?')
+                || ' stopped renewing it during attempt ' || (j.props->>'attempts') AS reason,
+              j.props->>'workerId' AS worker_id,
+              (j.props->>'attempts')::int >= (j.props->>'maxAttempts')::int AS exhausted
+       FROM bfdb j JOIN expired USING (bf_gid)
+     )
+     UPDATE bfdb j SET
+       props = CASE WHEN r.exhausted THEN
+           (j.props - 'lockedUntil') || jsonb_build_object(
+             'status', 'failed', 'error', r.reason, 'finishedAt', bfdb_iso(now()),
+             'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
+               'attempt', (j.props->>'attempts')::int, 'error', r.reason, 'at', bfdb_iso(now()),
+               'permanent', false)))
+         ELSE
+           (j.props - 'lockedUntil' - 'workerId' - 'startedAt') || jsonb_build_object(
+             'status', 'available', 'error', r.reason,
+             'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
+               'attempt', (j.props->>'attempts')::int, 'error', r.reason, 'at', bfdb_iso(now()),
+               'permanent', false)))
+         END,
+       last_updated = now()
+     FROM reaped r
+     WHERE j.bf_gid = r.bf_gid
+     RETURNING j.bf_gid AS id, j.props->>'type' AS type, j.props->>'status' AS status,
+               r.worker_id AS "workerId"`,
+    [JOB_CLASS_NAME, limit],
+  );
+}

@@ -1,0 +1,324 @@
+import { BfNode, type InferProps, type NewNodeRow } from "../classes/BfNode.ts";
+import { validateProps } from "../classes/defineBfNode.ts";
+import type { BfRow } from "../classes/nodeRow.ts";
+import { CurrentViewer } from "../CurrentViewer.ts";
+import { BfValidationError } from "../errors.ts";
+import { retryDelayMs } from "../jobs/backoff.ts";
+import { claimJobs, type ClaimJobsOptions } from "../jobs/claimJobs.ts";
+import { completeJobs } from "../jobs/completeJobs.ts";
+import type { HeldJob } from "../jobs/fencing.ts";
+import {
+  failJobs,
+  type FailOutcome,
+  type JobFailure,
+} from "../jobs/failJobs.ts";
+import { heartbeatJobs } from "../jobs/heartbeatJobs.ts";
+import { insertJobs } from "../jobs/insertJobs.ts";
+import { JOB_CLASS_NAME, JOB_STATUSES } from "../jobs/jobStates.ts";
+import { getJob, listJobs, type ListJobsOptions } from "../jobs/listJobs.ts";
+import {
+  cancelJob,
+  pruneCompletedJobs,
+  retryFailedJobs,
+} from "../jobs/operatorJobs.ts";
+import { reapExpiredJobs, type ReapOutcome } from "../jobs/reapExpiredJobs.ts";
+import { releaseJobs } from "../jobs/releaseJobs.ts";
+import { startJobs } from "../jobs/startJobs.ts";
+
+/** What a producer passes to `BfJob.create`: the type and payload, plus scheduling options. */
+export interface BfJobInput {
+  type: string;
+  payload: unknown;
+  /** Defaults to `available`; only `available` makes sense for a new job. */
+  status?: "available";
+  /** Earliest start: a Date or an ISO-8601 string; defaults to the database's now. */
+  runAt?: Date | string;
+  /** Higher runs first; an integer, default 0. */
+  priority?: number;
+  /** Attempts before the job is dead-lettered; default 3. */
+  maxAttempts?: number;
+}
+
+/** A background job: a `bfdb` row of class BfJob, claimed by workers with FOR UPDATE SKIP LOCKED. */
+export class BfJob extends BfNode<InferProps<typeof BfJob>> {
+  static override bfNodeSpec = this.defineBfNode((node) =>
+    node
+      .string("type")
+      .json("payload")
+      .enum("status", JOB_STATUSES).default("available")
+      .number("attempts").default(0)
+      .string("error").optional()
+      .string("workerId").optional()
+      .number("maxAttempts").default(3)
+      .string("runAt").optional()
+      .number("priority").default(0)
+      .string("lockedUntil").optional()
+      .string("startedAt").optional()
+      .string("finishedAt").optional()
+      .string("cancelledAt").optional()
+      .json("errors").default([])
+  );
+
+  /** What producers pass to `create`/`createMany` (the memo's `{ type, payload }` and options). */
+  declare static createInput?: BfJobInput;
+
+  /** Validates a producer's input; `runAt` becomes the sortable ISO form. */
+  protected static override propsForCreate(
+    input: Record<string, unknown>,
+  ): Record<string, unknown> {
+    return checkJobInput(input as unknown as BfJobInput);
+  }
+
+  /** Inserts jobs in one statement that also notifies workers (delivered at commit). */
+  protected static override insertRows(
+    rows: readonly NewNodeRow[],
+    cv: CurrentViewer,
+  ): Promise<BfRow[]> {
+    return insertJobs(cv.orgId, cv.personId, rows);
+  }
+
+  /** Wraps a job row, with a viewer for the job's own org (what its handler acts as). */
+  static fromJobRow(row: BfRow): BfJob {
+    return BfJob.fromRow(row, CurrentViewer.forOrg(row.bf_oid, row.bf_cid));
+  }
+
+  /**
+   * Claims the next runnable job for `workerId` (the memo's call), or several with `limit`.
+   * One statement, FOR UPDATE SKIP LOCKED; counts the attempt; leases the job.
+   */
+  static claimNext(
+    workerId: string,
+    options?: Omit<ClaimJobsOptions, "limit"> & { limit?: undefined },
+  ): Promise<BfJob | null>;
+  static claimNext(
+    workerId: string,
+    options: ClaimJobsOptions & { limit: number },
+  ): Promise<BfJob[]>;
+  static async claimNext(
+    workerId: string,
+    options: ClaimJobsOptions = {},
+  ): Promise<BfJob | null | BfJob[]> {
+    const rows = await claimJobs(workerId, options);
+    const jobs = rows.map((row) => BfJob.fromJobRow(row));
+    if (options.limit === undefined) return jobs[0] ?? null;
+    return jobs;
+  }
+
+  /** Marks claimed jobs running; returns the ids still held. */
+  static startMany(
+    workerId: string,
+    jobs: readonly HeldJob[],
+  ): Promise<string[]> {
+    return startJobs(workerId, jobs);
+  }
+
+  /** Completes held jobs in one statement; returns the ids this worker still held. */
+  static completeMany(
+    workerId: string,
+    jobs: readonly HeldJob[],
+  ): Promise<string[]> {
+    return completeJobs(workerId, jobs);
+  }
+
+  /** Settles failed attempts in one statement: retry with backoff or dead-letter. */
+  static failMany(
+    workerId: string,
+    failures: readonly JobFailure[],
+  ): Promise<FailOutcome[]> {
+    return failJobs(workerId, failures);
+  }
+
+  /** Hands held jobs back without counting the attempt. */
+  static releaseMany(
+    workerId: string,
+    jobs: readonly HeldJob[],
+  ): Promise<string[]> {
+    return releaseJobs(workerId, jobs);
+  }
+
+  /** Extends the leases of every job `workerId` holds; returns the ids still held. */
+  static heartbeat(workerId: string, leaseMs: number): Promise<string[]> {
+    return heartbeatJobs(workerId, leaseMs);
+  }
+
+  /** Returns jobs with expired leases to `available`, or `failed` when out of attempts. */
+  static reapExpired(limit?: number): Promise<ReapOutcome[]> {
+    return reapExpiredJobs(limit);
+  }
+
+  /** Operator: retries one failed job by id; returns whether it was failed and is now available. */
+  static async retryFailed(id: string): Promise<boolean> {
+    return (await retryFailedJobs({ id })).length === 1;
+  }
+
+  /** Operator: retries every failed job (of one type), except cancelled ones; returns their ids. */
+  static retryAllFailed(type?: string): Promise<string[]> {
+    return retryFailedJobs({ allFailed: true, type });
+  }
+
+  /** Operator: cancels an available job so it is never run; returns whether it was available. */
+  static cancel(id: string, reason?: string): Promise<boolean> {
+    return cancelJob(id, reason);
+  }
+
+  /** Operator: deletes completed jobs that finished more than `olderThanMs` ago. */
+  static pruneCompleted(olderThanMs: number): Promise<number> {
+    return pruneCompletedJobs(olderThanMs);
+  }
+
+  /** Operator: jobs across every org, filtered by status and type. */
+  static async list(options?: ListJobsOptions): Promise<BfJob[]> {
+    return (await listJobs(options)).map((row) => BfJob.fromJobRow(row));
+  }
+
+  /** Operator: one job by id across every org, or null. */
+  static async get(id: string): Promise<BfJob | null> {
+    const row = await getJob(id);
+    return row ? BfJob.fromJobRow(row) : null;
+  }
+
+  /** This job as its holder knows it, for the batch settles. */
+  get held(): HeldJob {
+    return { id: this.id, attempt: this.props.attempts };
+  }
+
+  /** The start transition: claimed → running; false when this worker no longer holds it. */
+  async start(): Promise<boolean> {
+    const ok = (await startJobs(this.#holder(), [this.held])).length === 1;
+    if (ok) this.props.status = "running";
+    return ok;
+  }
+
+  /** Completes this job; false when the lease was lost and someone else owns it now. */
+  async complete(): Promise<boolean> {
+    const ok = (await completeJobs(this.#holder(), [this.held])).length === 1;
+    if (ok) this.props.status = "completed";
+    return ok;
+  }
+
+  /**
+   * Fails this attempt: retry after exponential backoff with jitter, or dead-letter when it was
+   * the last attempt or `permanent`. Returns the new status, or null when the lease was lost.
+   */
+  async fail(
+    error: unknown,
+    options: { permanent?: boolean; retryDelayMs?: number } = {},
+  ): Promise<"available" | "failed" | null> {
+    const message = error instanceof Error ? error.message : String(error);
+    const [outcome] = await failJobs(this.#holder(), [{
+      ...this.held,
+      error: message,
+      permanent: options.permanent,
+      retryDelayMs: options.retryDelayMs ?? retryDelayMs(this.props.attempts),
+    }]);
+    if (!outcome) return null;
+    this.props.status = outcome.status;
+    this.props.error = message;
+    return outcome.status;
+  }
+
+  /** Hands this job back without counting the attempt; false when the lease was lost. */
+  async release(): Promise<boolean> {
+    const ok = (await releaseJobs(this.#holder(), [this.held])).length === 1;
+    if (ok) this.props.status = "available";
+    return ok;
+  }
+
+  #holder(): string {
+    const workerId = this.props.workerId;
+    if (!workerId) {
+      throw new Error(`BfJob ${this.id} is not held by any worker`);
+    }
+    return workerId;
+  }
+}
+
+const MAX_TYPE_LENGTH = 200;
+
+/** Checks a producer's input and turns it into validated props, with clear errors. */
+function checkJobInput(input: BfJobInput): Record<string, unknown> {
+  if (input === null || typeof input !== "object") {
+    throw new BfValidationError(
+      JOB_CLASS_NAME,
+      "(props)",
+      "expected an object",
+    );
+  }
+  const { runAt, ...rest } = input;
+  if (
+    typeof rest.type === "string" &&
+    (rest.type.length === 0 || rest.type.length > MAX_TYPE_LENGTH)
+  ) {
+    throw new BfValidationError(
+      JOB_CLASS_NAME,
+      "type",
+      `must be 1 to ${MAX_TYPE_LENGTH} characters`,
+    );
+  }
+  if (rest.status !== undefined && rest.status !== "available") {
+    throw new BfValidationError(
+      JOB_CLASS_NAME,
+      "status",
+      'a new job must be "available"',
+    );
+  }
+  const props = validateProps(
+    JOB_CLASS_NAME,
+    BfJob.bfNodeSpec,
+    { ...rest } as Record<string, unknown>,
+    true,
+  );
+  if (
+    !Number.isInteger(props.priority) ||
+    Math.abs(props.priority as number) > 1_000_000
+  ) {
+    throw new BfValidationError(
+      JOB_CLASS_NAME,
+      "priority",
+      "expected an integer from -1000000 to 1000000",
+    );
+  }
+  if (
+    !Number.isInteger(props.maxAttempts) || (props.maxAttempts as number) < 1 ||
+    (props.maxAttempts as number) > 1000
+  ) {
+    throw new BfValidationError(
+      JOB_CLASS_NAME,
+      "maxAttempts",
+      "expected an integer from 1 to 1000",
+    );
+  }
+  if (props.attempts !== 0) {
+    throw new BfValidationError(
+      JOB_CLASS_NAME,
+      "attempts",
+      "a new job starts at 0 attempts",
+    );
+  }
+  if (runAt !== undefined) props.runAt = canonicalInstant(runAt);
+  return props;
+}
+
+/** An instant in the sortable form job props store: ISO-8601 UTC with milliseconds. */
+export function canonicalInstant(value: Date | string): string {
+  const date = value instanceof Date ? value : new Date(value);
+  if (
+    typeof value !== "string" && !(value instanceof Date) ||
+    Number.isNaN(date.getTime())
+  ) {
+    throw new BfValidationError(
+      JOB_CLASS_NAME,
+      "runAt",
+      `expected a Date or ISO-8601 string, got ${JSON.stringify(value)}`,
+    );
+  }
+  const iso = date.toISOString();
+  if (iso.length !== 24) {
+    throw new BfValidationError(
+      JOB_CLASS_NAME,
+      "runAt",
+      "must fall between years 0000 and 9999",
+    );
+  }
+  return iso;
+}

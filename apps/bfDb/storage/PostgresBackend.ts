@@ -1,0 +1,68 @@
+import postgres from "postgres";
+import type { BfDbBackend, QueryRunner, Row, Unlisten } from "./BfDbBackend.ts";
+
+/** Options for a PostgreSQL backend. */
+export interface PostgresBackendOptions {
+  /** Pool size; defaults to 10. */
+  maxConnections?: number;
+  /** Called when the server sends a notice or the connection logs something worth seeing. */
+  onNotice?: (notice: unknown) => void;
+}
+
+type Sql = ReturnType<typeof postgres>;
+
+function runnerFor(sql: Sql | postgres.TransactionSql): QueryRunner {
+  return {
+    async query<T = Row>(
+      text: string,
+      params: readonly unknown[] = [],
+    ): Promise<T[]> {
+      const result = await sql.unsafe(
+        text,
+        params as postgres.ParameterOrJSON<never>[],
+        { prepare: true },
+      );
+      return result as unknown as T[];
+    },
+  };
+}
+
+/** A bfDb backend on a PostgreSQL server, through postgres.js. */
+export class PostgresBackend implements BfDbBackend {
+  readonly kind = "postgres" as const;
+  readonly #sql: Sql;
+  readonly #runner: QueryRunner;
+
+  constructor(databaseUrl: string, options: PostgresBackendOptions = {}) {
+    this.#sql = postgres(databaseUrl, {
+      max: options.maxConnections ?? 10,
+      onnotice: options.onNotice ?? (() => {}),
+      connect_timeout: 10,
+      idle_timeout: 60,
+    });
+    this.#runner = runnerFor(this.#sql);
+  }
+
+  query<T = Row>(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<T[]> {
+    return this.#runner.query<T>(text, params);
+  }
+
+  async transaction<T>(fn: (tx: QueryRunner) => Promise<T>): Promise<T> {
+    return await this.#sql.begin((tx) => fn(runnerFor(tx))) as T;
+  }
+
+  async listen(
+    channel: string,
+    onMessage: (payload: string) => void,
+  ): Promise<Unlisten> {
+    const subscription = await this.#sql.listen(channel, onMessage);
+    return () => subscription.unlisten();
+  }
+
+  async close(): Promise<void> {
+    await this.#sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,90 @@
+import postgres from "postgres";
+
+/** A postgres.js client. */
+export type Sql = ReturnType<typeof postgres>;
+
+/** The server the bench runs on: BENCH_DATABASE_URL, else DATABASE_URL, else local postgres. */
+export function serverUrl(): string {
+  return Deno.env.get("BENCH_DATABASE_URL") ?? Deno.env.get("DATABASE_URL") ??
+    "postgres://postgres@127.0.0.1:5432/postgres";
+}
+
+/** `url` pointed at database `name` on the same server. */
+export function urlFor(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Opens a small client on `url` that keeps quiet about notices. */
+export function connect(url: string): Sql {
+  return postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    idle_timeout: 5,
+    connect_timeout: 10,
+  });
+}
+
+/** A fresh database on the bench server, named bench_<system>_<random>. */
+export interface FreshDb {
+  name: string;
+  url: string;
+  /** Drops the database (forcing off any client still connected). */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates a fresh database for one run.
+ *
+ * @example
+ * ```ts
+ * const db = await createFreshDb("pgboss");
+ * await db.drop();
+ * ```
+ */
+export async function createFreshDb(system: string): Promise<FreshDb> {
+  const name = `bench_${system}_${
+    crypto.randomUUID().replaceAll("-", "").slice(0, 10)
+  }`;
+  const admin = connect(serverUrl());
+  try {
+    await admin`CREATE DATABASE ${admin(name)}`;
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  return {
+    name,
+    url: urlFor(serverUrl(), name),
+    async drop() {
+      const sql = connect(serverUrl());
+      try {
+        await sql`DROP DATABASE IF EXISTS ${sql(name)} WITH (FORCE)`;
+      } finally {
+        await sql.end({ timeout: 5 });
+      }
+    },
+  };
+}
+
+/** Makes the server quiet before a timed phase: VACUUM ANALYZE the database, then CHECKPOINT. */
+export async function settle(url: string): Promise<void> {
+  const sql = connect(url);
+  try {
+    await sql`VACUUM ANALYZE`;
+    await sql`CHECKPOINT`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/** The server's `SHOW server_version`. */
+export async function serverVersion(): Promise<string> {
+  const sql = connect(serverUrl());
+  try {
+    const rows = await sql`SHOW server_version`;
+    return String(rows[0].server_version);
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,20 @@
+// Opens our graph store for a bench process, the way an application would.
+import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
+import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
+import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
+import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { databaseUrl } from "./proto.ts";
+
+/** Job type every bench job uses. */
+export const JOB_TYPE = "noop";
+
+/** The org bench jobs belong to. */
+export const BENCH_ORG = "bench";
+
+/** Opens DATABASE_URL, makes it bfDb's backend, applies migrations; returns the bench viewer. */
+export async function openBench(): Promise<CurrentViewer> {
+  const backend = await openBackend({ databaseUrl: databaseUrl() });
+  bfDb.use(backend);
+  await migrate(backend);
+  return CurrentViewer.forOrg(BENCH_ORG);
+}

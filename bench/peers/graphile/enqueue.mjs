@@ -1,0 +1,17 @@
+// Enqueues bench jobs through graphile-worker's WorkerUtils (addJob / addJobs).
+import { makeWorkerUtils } from "graphile-worker";
+import { runEnqueue } from "../lib/enqueue.mjs";
+import { databaseUrl } from "../lib/proto.mjs";
+import { logger, TASK } from "./options.mjs";
+
+const utils = await makeWorkerUtils({
+  connectionString: databaseUrl(),
+  logger,
+});
+await runEnqueue({
+  warm: () => utils.withPgClient((c) => c.query("select 1")),
+  addOne: (payload) => utils.addJob(TASK, payload),
+  addMany: (payloads) =>
+    utils.addJobs(payloads.map((payload) => ({ identifier: TASK, payload }))),
+  close: () => utils.release(),
+});

@@ -1,0 +1,46 @@
+// pg-boss settings shared by the bench scripts.
+import { PgBoss } from "pg-boss";
+import { databaseUrl, envInt } from "../lib/proto.mjs";
+
+/** Queue every bench job goes to. */
+export const QUEUE = "noop";
+/** A second queue holding part of the W4 retained history (same physical table, job_common). */
+export const OTHER_QUEUE = "other";
+
+/**
+ * A started PgBoss instance. Workers turn on LISTEN/NOTIFY (`useListenNotify`); producers
+ * (`role: "producer"`) run no maintenance, as pg-boss's docs allow for send-only instances.
+ */
+export async function openBoss(role) {
+  const worker = role === "worker";
+  const boss = new PgBoss({
+    connectionString: databaseUrl(),
+    useListenNotify: worker,
+    supervise: worker,
+    schedule: false,
+    max: envInt("BENCH_CONCURRENCY", 10) + 1,
+  });
+  boss.on(
+    "error",
+    (e) => process.stderr.write(`[pg-boss error] ${e?.message ?? e}\n`),
+  );
+  boss.on(
+    "warning",
+    (w) => process.stderr.write(`[pg-boss warning] ${JSON.stringify(w)}\n`),
+  );
+  await boss.start();
+  return boss;
+}
+
+/**
+ * Work options: `localConcurrency` pollers, each fetching up to `batchSize` jobs and fetching
+ * again at once while batches come back full (`burstWhenBatchFull`); NOTIFY wakes idle pollers.
+ */
+export function workOptions() {
+  return {
+    localConcurrency: envInt("BENCH_CONCURRENCY", 10),
+    batchSize: envInt("BENCH_PGBOSS_BATCH", 10),
+    burstWhenBatchFull: true,
+    pollingIntervalSeconds: 0.5,
+  };
+}

@@ -1,0 +1,18 @@
+import { nodeScript, type System } from "./system.ts";
+
+/** graphile-worker 0.18.0 in Node, localQueue batching on (bench/peers/graphile). */
+export const graphile: System = {
+  id: "graphile",
+  label: "graphile-worker 0.18.0",
+  historyNote:
+    "graphile-worker deletes jobs when they complete, so it keeps no history: its W4 runs on an empty table (W4 = W1 shape).",
+  unavailable: () => Promise.resolve(undefined),
+  setup: (env) => nodeScript("graphile/setup.mjs", env, "graphile setup"),
+  enqueue: (env) => nodeScript("graphile/enqueue.mjs", env, "graphile enqueue"),
+  worker: (env) => nodeScript("graphile/worker.mjs", env, "graphile worker"),
+  async remaining(sql) {
+    const rows =
+      await sql`SELECT count(*)::int AS n FROM graphile_worker._private_jobs`;
+    return rows[0].n;
+  },
+};

@@ -1,0 +1,19 @@
+import { nodeScript, type System } from "./system.ts";
+
+/** pg-boss 12.38.0 in Node, LISTEN/NOTIFY on (bench/peers/pgboss). */
+export const pgboss: System = {
+  id: "pgboss",
+  label: "pg-boss 12.38.0",
+  historyNote:
+    "pg-boss keeps completed jobs (7 days by default): its W4 table holds the depth in completed jobs of the bench queue plus as many in another queue, all in its one job table.",
+  unavailable: () => Promise.resolve(undefined),
+  setup: (env) => nodeScript("pgboss/setup.mjs", env, "pg-boss setup"),
+  enqueue: (env) => nodeScript("pgboss/enqueue.mjs", env, "pg-boss enqueue"),
+  worker: (env) => nodeScript("pgboss/worker.mjs", env, "pg-boss worker"),
+  async remaining(sql) {
+    const rows = await sql`
+      SELECT count(*)::int AS n FROM pgboss.job
+       WHERE name = ${"noop"} AND state IN ('created', 'retry', 'active')`;
+    return rows[0].n;
+  },
+};

@@ -1,0 +1,154 @@
+/**
+ * A small argument parser shared by bft tasks.
+ *
+ * Accepts `--flag value`, `--flag=value`, boolean `--flag` (or
+ * `--flag=true|false`), positionals, and `--` to end flags. Anything else that
+ * looks like a flag is a {@linkcode UsageError}, which `bft` prints with the
+ * task's usage before exiting with code 2.
+ *
+ * @example
+ * ```ts
+ * const { flags, positionals } = parseArgs(
+ *   ["--type", "track_usage", "--failed", "42"],
+ *   { string: ["type"], boolean: ["failed"], maxPositionals: 1 },
+ * );
+ * // flags: { type: "track_usage", failed: true }; positionals: ["42"]
+ * ```
+ *
+ * @module
+ */
+
+/** Bad command-line arguments; bft prints the message and usage, exit 2. */
+export class UsageError extends Error {
+  /** Creates a usage error with a message for the operator. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Which flags a command accepts (names without `--`). */
+export interface ArgSpec<S extends string, B extends string> {
+  /** Flags that take a value. */
+  string?: readonly S[];
+  /** Flags that are on or off. */
+  boolean?: readonly B[];
+  /** Fewest positionals allowed. Default 0. */
+  minPositionals?: number;
+  /** Most positionals allowed. Default unlimited. */
+  maxPositionals?: number;
+}
+
+/** The result of {@linkcode parseArgs}. */
+export interface ParsedArgs<S extends string, B extends string> {
+  /** String flags (absent when not given) and boolean flags (false when not given). */
+  flags: { [K in S]?: string } & { [K in B]: boolean };
+  /** Arguments that are not flags, in order. */
+  positionals: string[];
+}
+
+/** Parses `args` against `spec`; throws {@linkcode UsageError} on anything unexpected. */
+export function parseArgs<
+  const S extends string = never,
+  const B extends string = never,
+>(args: readonly string[], spec: ArgSpec<S, B> = {}): ParsedArgs<S, B> {
+  const strings = new Set<string>(spec.string ?? []);
+  const booleans = new Set<string>(spec.boolean ?? []);
+  const flags: Record<string, string | boolean> = {};
+  for (const b of booleans) flags[b] = false;
+  const given = new Set<string>();
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1));
+      break;
+    }
+    if (!isFlag(arg)) {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const inline = eq < 0 ? undefined : arg.slice(eq + 1);
+    if (!arg.startsWith("--") || !(strings.has(name) || booleans.has(name))) {
+      throw new UsageError(`unknown flag ${eq < 0 ? arg : arg.slice(0, eq)}`);
+    }
+    if (given.has(name)) throw new UsageError(`--${name} given twice`);
+    given.add(name);
+    if (booleans.has(name)) {
+      if (inline === undefined || inline === "true") flags[name] = true;
+      else if (inline === "false") flags[name] = false;
+      else throw new UsageError(`--${name} takes no value (or true|false)`);
+    } else if (inline !== undefined) {
+      flags[name] = inline;
+    } else {
+      const next = args[i + 1];
+      if (next === undefined || next.startsWith("--")) {
+        throw new UsageError(`--${name} needs a value`);
+      }
+      flags[name] = next;
+      i++;
+    }
+  }
+  const min = spec.minPositionals ?? 0;
+  const max = spec.maxPositionals ?? Infinity;
+  if (positionals.length < min) {
+    throw new UsageError(`expected at least ${min} argument(s)`);
+  }
+  if (positionals.length > max) {
+    throw new UsageError(`unexpected argument ${positionals[max]}`);
+  }
+  return { flags: flags as ParsedArgs<S, B>["flags"], positionals };
+}
+
+/** True for `-x`/`--x` forms; `-`, `-1` and `-1.5` count as values. */
+function isFlag(arg: string): boolean {
+  return arg.length > 1 && arg.startsWith("-") && !/^-\d/.test(arg);
+}
+
+/** Parses a whole number within [min, max]; `name` labels the error. */
+export function parseInteger(
+  value: string,
+  name: string,
+  min = Number.MIN_SAFE_INTEGER,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const n = /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `${name} must be a whole number from ${min} to ${max}, got ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  return n;
+}
+
+const UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+/** Parses a duration like `500ms`, `30s`, `15m`, `12h`, `7d`, `2w` or `1h30m` into milliseconds. */
+export function parseDuration(value: string, name: string): number {
+  const re = /(\d+)(ms|s|m|h|d|w)/gy;
+  let total = 0;
+  let end = 0;
+  for (const m of value.matchAll(re)) {
+    total += Number(m[1]) * UNITS[m[2]];
+    end = m.index + m[0].length;
+  }
+  if (value === "" || end !== value.length || !Number.isSafeInteger(total)) {
+    throw new UsageError(
+      `${name} must be a duration like 30s, 15m, 12h, 7d or 1h30m, got ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  return total;
+}

@@ -15,3 +15,19 @@ export function generateGid(now: number = Date.now()): string {
     hex.slice(16, 20)
   }-${hex.slice(20)}`;
 }
+
+/** A stable UUID (version 8, name-based on SHA-256) for `key`: the same key always gives the same id. */
+export async function gidFromKey(key: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)),
+  );
+  const bytes = digest.slice(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x80;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(
+    "",
+  );
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${
+    hex.slice(16, 20)
+  }-${hex.slice(20)}`;
+}

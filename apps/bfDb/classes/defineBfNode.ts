@@ -191,16 +191,23 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+/** PostgreSQL's jsonb holds neither NUL characters nor lone UTF-16 surrogates. */
+function isStorableString(value: string): boolean {
+  return !value.includes("\u0000") && value.isWellFormed();
+}
+
 function isJson(value: unknown, depth = 0): boolean {
   if (depth > 100) return false;
-  if (typeof value === "string") return !value.includes("\u0000");
+  if (typeof value === "string") return isStorableString(value);
   if (value === null || typeof value === "boolean") return true;
   if (typeof value === "number") return Number.isFinite(value);
   if (Array.isArray(value)) return value.every((v) => isJson(v, depth + 1));
   if (typeof value === "object") {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return false;
-    return Object.values(value as object).every((v) => isJson(v, depth + 1));
+    return Object.entries(value as object).every(([k, v]) =>
+      isStorableString(k) && isJson(v, depth + 1)
+    );
   }
   return false;
 }
@@ -224,7 +231,7 @@ export function validateProps(
   }
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(props)) {
-    if (!(key in spec.fields)) {
+    if (!Object.hasOwn(spec.fields, key)) {
       throw new BfValidationError(
         className,
         key,
@@ -263,8 +270,8 @@ function checkField(
   switch (field.kind) {
     case "string":
       if (typeof value !== "string") fail("a string");
-      if ((value as string).includes("\u0000")) {
-        fail("a string without NUL characters");
+      if (!isStorableString(value as string)) {
+        fail("a string without NUL characters or lone surrogates");
       }
       break;
     case "number":

@@ -17,19 +17,29 @@ export interface ClaimJobsOptions {
 /** The default lease: a worker that does not heartbeat within it is presumed dead. */
 export const DEFAULT_LEASE_MS = 30_000;
 
+/** One statement and its bound parameters; nothing but the SQL text is ever spliced. */
+export interface SqlQuery {
+  text: string;
+  params: unknown[];
+}
+
 /**
- * Claims up to `limit` available jobs whose `runAt` has passed, highest priority first, then
- * oldest, in one statement: pick with FOR UPDATE SKIP LOCKED, mark claimed by `workerId` with a
- * lease, count the attempt, return the rows. Served by the `bfdb_jobs_available` partial index.
+ * The claim statement for `workerId` and `options`, exactly as `claimJobs` runs it (exported so
+ * tests and operators can EXPLAIN it), or null when `types` is empty and nothing can match.
  */
-export async function claimJobs(
+export function claimJobsQuery(
   workerId: string,
   options: ClaimJobsOptions = {},
-): Promise<BfRow[]> {
+): SqlQuery | null {
   const limit = options.limit ?? 1;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-  if (typeof workerId !== "string" || workerId.length === 0) {
-    throw new TypeError("claimJobs: workerId must be a non-empty string");
+  if (
+    typeof workerId !== "string" || workerId.length === 0 ||
+    !workerId.isWellFormed()
+  ) {
+    throw new TypeError(
+      "claimJobs: workerId must be a non-empty, well-formed string",
+    );
   }
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     throw new RangeError(
@@ -42,10 +52,27 @@ export async function claimJobs(
     );
   }
   const types = options.types ? [...options.types] : null;
-  if (types && types.length === 0) return [];
-  const columns = BF_COLUMNS.split(", ").map((c) => `j.${c}`).join(", ");
-  return await bfDb.query<BfRow>(
-    `WITH picked AS (
+  if (types && types.length === 0) return null;
+  return {
+    text: CLAIM_JOBS_SQL,
+    params: [
+      JOB_CLASS_NAME,
+      types,
+      limit,
+      workerId,
+      leaseMs,
+      options.start === true,
+    ],
+  };
+}
+
+const CLAIM_COLUMNS = BF_COLUMNS.split(", ").map((c) => `j.${c}`).join(", ");
+
+/**
+ * The claim: pick with FOR UPDATE SKIP LOCKED, mark claimed by $4 with a lease of $5 ms, count
+ * the attempt, return the rows. $1 class, $2 types or null, $3 limit, $6 go straight to running.
+ */
+export const CLAIM_JOBS_SQL = `WITH picked AS (
        SELECT bf_gid FROM bfdb
        WHERE class_name = $1
          AND props->>'status' = 'available'
@@ -66,7 +93,18 @@ export async function claimJobs(
        last_updated = now()
      FROM picked
      WHERE j.bf_gid = picked.bf_gid
-     RETURNING ${columns}`,
-    [JOB_CLASS_NAME, types, limit, workerId, leaseMs, options.start === true],
-  );
+     RETURNING ${CLAIM_COLUMNS}`;
+
+/**
+ * Claims up to `limit` available jobs whose `runAt` has passed, highest priority first, then
+ * oldest, in one statement: pick with FOR UPDATE SKIP LOCKED, mark claimed by `workerId` with a
+ * lease, count the attempt, return the rows. Served by the `bfdb_jobs_available` partial index.
+ */
+export async function claimJobs(
+  workerId: string,
+  options: ClaimJobsOptions = {},
+): Promise<BfRow[]> {
+  const query = claimJobsQuery(workerId, options);
+  if (!query) return [];
+  return await bfDb.query<BfRow>(query.text, query.params);
 }

@@ -18,6 +18,18 @@ export interface FailOutcome {
 export const MAX_ERROR_LENGTH = 4_000;
 
 /**
+ * Error text as a job stores it: no NUL (text cannot hold one), no lone UTF-16 surrogate (jsonb
+ * rejects one, which would make the whole settle fail), at most MAX_ERROR_LENGTH code units
+ * without cutting a surrogate pair in half.
+ */
+export function storableErrorText(error: string): string {
+  const text = String(error).replaceAll("\u0000", "").toWellFormed();
+  if (text.length <= MAX_ERROR_LENGTH) return text;
+  const cut = text.slice(0, MAX_ERROR_LENGTH);
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
+/**
  * Settles failed attempts in one statement: a permanent error, or one on the last attempt,
  * dead-letters the job (`failed`); any other schedules a retry (`available`, `runAt` = now +
  * delay, worker cleared). Every attempt's error goes into the job's `errors` history.
@@ -30,7 +42,7 @@ export async function failJobs(
   const input = failures.map((f) => ({
     id: f.id,
     attempt: f.attempt,
-    error: String(f.error).replaceAll("\u0000", "").slice(0, MAX_ERROR_LENGTH),
+    error: storableErrorText(f.error),
     permanent: f.permanent === true,
     delay_ms: Math.max(0, Math.round(f.retryDelayMs)),
   }));

@@ -9,6 +9,11 @@ export async function heartbeatJobs(
   workerId: string,
   leaseMs: number,
 ): Promise<string[]> {
+  if (!Number.isInteger(leaseMs) || leaseMs < 1 || leaseMs > 86_400_000) {
+    throw new RangeError(
+      `heartbeatJobs: leaseMs must be an integer from 1 to 86400000, got ${leaseMs}`,
+    );
+  }
   const rows = await bfDb.query<{ bf_gid: string }>(
     `UPDATE bfdb SET
        props = props || jsonb_build_object(

@@ -13,11 +13,13 @@ export interface JobInsert {
  * Inserts jobs for one org in one statement and notifies workers on the job channel.
  * A missing `runAt` becomes the database's now, so workers on skewed clocks agree.
  * Inside a transaction the NOTIFY is delivered at commit, and never on rollback.
+ * With `skipExisting`, ids already present are left alone and not returned.
  */
 export async function insertJobs(
   orgId: string,
   creatorId: string,
   jobs: readonly JobInsert[],
+  options: { skipExisting?: boolean } = {},
 ): Promise<BfRow[]> {
   if (jobs.length === 0) return [];
   const columns = BF_COLUMNS.split(", ").map((c) => `inserted.${c}`).join(", ");
@@ -33,6 +35,7 @@ export async function insertJobs(
                    ELSE props || jsonb_build_object('runAt', bfdb_iso(now())) END,
               sort_value
        FROM input ORDER BY n
+       ${options.skipExisting ? "ON CONFLICT (bf_gid) DO NOTHING" : ""}
        RETURNING ${BF_COLUMNS}
      )
      SELECT ${columns}, pg_notify($5, inserted.props->>'type') IS NULL AS notified

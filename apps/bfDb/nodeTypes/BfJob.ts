@@ -3,6 +3,7 @@ import { validateProps } from "../classes/defineBfNode.ts";
 import type { BfRow } from "../classes/nodeRow.ts";
 import { CurrentViewer } from "../CurrentViewer.ts";
 import { BfValidationError } from "../errors.ts";
+import { gidFromKey } from "../ids.ts";
 import { retryDelayMs } from "../jobs/backoff.ts";
 import { claimJobs, type ClaimJobsOptions } from "../jobs/claimJobs.ts";
 import { completeJobs } from "../jobs/completeJobs.ts";
@@ -75,6 +76,23 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
     cv: CurrentViewer,
   ): Promise<BfRow[]> {
     return insertJobs(cv.orgId, cv.personId, rows);
+  }
+
+  /**
+   * Enqueues a job whose id derives from `key`, unless that job already exists (even finished);
+   * returns it, or null when it existed. Many processes racing on one key create one job.
+   */
+  static async createOnce(
+    input: BfJobInput,
+    key: string,
+    cv: CurrentViewer,
+  ): Promise<BfJob | null> {
+    const props = checkJobInput(input);
+    const row = { bfGid: await gidFromKey(key), sortValue: Date.now(), props };
+    const [inserted] = await insertJobs(cv.orgId, cv.personId, [row], {
+      skipExisting: true,
+    });
+    return inserted ? BfJob.fromJobRow(inserted) : null;
   }
 
   /** Wraps a job row, with a viewer for the job's own org (what its handler acts as). */
@@ -235,6 +253,16 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
 
 const MAX_TYPE_LENGTH = 200;
 
+/** Props the queue writes while a job runs; a producer setting them would forge job state. */
+const WORKER_OWNED_FIELDS = [
+  "workerId",
+  "lockedUntil",
+  "startedAt",
+  "finishedAt",
+  "cancelledAt",
+  "error",
+] as const;
+
 /** Checks a producer's input and turns it into validated props, with clear errors. */
 function checkJobInput(input: BfJobInput): Record<string, unknown> {
   if (input === null || typeof input !== "object") {
@@ -245,6 +273,23 @@ function checkJobInput(input: BfJobInput): Record<string, unknown> {
     );
   }
   const { runAt, ...rest } = input;
+  for (const field of WORKER_OWNED_FIELDS) {
+    if ((rest as Record<string, unknown>)[field] !== undefined) {
+      throw new BfValidationError(
+        JOB_CLASS_NAME,
+        field,
+        "is set by the queue as the job runs, not by a producer",
+      );
+    }
+  }
+  const errors = (rest as Record<string, unknown>).errors;
+  if (errors !== undefined && !(Array.isArray(errors) && errors.length === 0)) {
+    throw new BfValidationError(
+      JOB_CLASS_NAME,
+      "errors",
+      "a new job starts with an empty error history",
+    );
+  }
   if (
     typeof rest.type === "string" &&
     (rest.type.length === 0 || rest.type.length > MAX_TYPE_LENGTH)
@@ -295,8 +340,29 @@ function checkJobInput(input: BfJobInput): Record<string, unknown> {
       "a new job starts at 0 attempts",
     );
   }
+  for (const field of ["type", "payload"] as const) {
+    if (!isWellFormedJson(props[field])) {
+      throw new BfValidationError(
+        JOB_CLASS_NAME,
+        field,
+        "contains a lone UTF-16 surrogate, which JSON storage cannot hold",
+      );
+    }
+  }
   if (runAt !== undefined) props.runAt = canonicalInstant(runAt);
   return props;
+}
+
+/** Whether every string in a JSON value, keys included, is well-formed UTF-16. */
+function isWellFormedJson(value: unknown): boolean {
+  if (typeof value === "string") return value.isWellFormed();
+  if (Array.isArray(value)) return value.every(isWellFormedJson);
+  if (value !== null && typeof value === "object") {
+    return Object.entries(value).every(([key, item]) =>
+      key.isWellFormed() && isWellFormedJson(item)
+    );
+  }
+  return true;
 }
 
 /** An instant in the sortable form job props store: ISO-8601 UTC with milliseconds. */

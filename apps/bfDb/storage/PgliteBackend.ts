@@ -17,6 +17,18 @@ function runnerFor(db: PgliteQueryable): QueryRunner {
   };
 }
 
+const INT8_OID = 20;
+
+/** A channel name as a quoted identifier, so it is taken as is (PGlite splices it into LISTEN). */
+function quoteChannel(channel: string): string {
+  if (channel.includes('"') || channel.includes("\u0000")) {
+    throw new TypeError(
+      `listen: unsupported channel name ${JSON.stringify(channel)}`,
+    );
+  }
+  return `"${channel}"`;
+}
+
 /** A bfDb backend on an embedded PGlite database (a directory, or memory when none is given). */
 export class PgliteBackend implements BfDbBackend {
   readonly kind = "pglite" as const;
@@ -31,7 +43,11 @@ export class PgliteBackend implements BfDbBackend {
   /** Opens (creating if needed) the embedded database in `dataDir`, or in memory. */
   static async open(dataDir?: string): Promise<PgliteBackend> {
     if (dataDir) await Deno.mkdir(dataDir, { recursive: true });
-    const db = await PGlite.create(dataDir);
+    // int8 as an exact string, as postgres.js returns it (PGlite's default gives a number, or
+    // a bigint past 2^53, which neither matches the other backend nor survives JSON.stringify).
+    const db = await PGlite.create(dataDir, {
+      parsers: { [INT8_OID]: (value: string) => value },
+    });
     return new PgliteBackend(db);
   }
 
@@ -50,8 +66,10 @@ export class PgliteBackend implements BfDbBackend {
     channel: string,
     onMessage: (payload: string) => void,
   ): Promise<Unlisten> {
-    const unsubscribe = await this.#db.listen(channel, onMessage);
-    return () => unsubscribe();
+    const quoted = quoteChannel(channel);
+    await this.#db.listen(quoted, onMessage);
+    // Not the function PGlite returns: it runs UNLISTEN with the unquoted name.
+    return () => this.#db.unlisten(quoted, onMessage);
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,10 @@
 // Enqueues bench jobs through graphile-worker's WorkerUtils (addJob / addJobs).
-import { makeWorkerUtils } from "graphile-worker";
+import { load } from "../lib/packages.mjs";
 import { runEnqueue } from "../lib/enqueue.mjs";
 import { databaseUrl } from "../lib/proto.mjs";
 import { logger, TASK } from "./options.mjs";
+
+const { makeWorkerUtils } = await load("graphile-worker");
 
 const utils = await makeWorkerUtils({
   connectionString: databaseUrl(),

@@ -1,6 +1,8 @@
 // graphile-worker settings shared by the bench scripts.
-import { Logger } from "graphile-worker";
+import { load } from "../lib/packages.mjs";
 import { envInt } from "../lib/proto.mjs";
+
+const { Logger } = await load("graphile-worker");
 
 /** Task identifier every bench job uses. */
 export const TASK = "noop";

@@ -1,6 +1,8 @@
 // pg-boss settings shared by the bench scripts.
-import { PgBoss } from "pg-boss";
+import { load } from "../lib/packages.mjs";
 import { databaseUrl, envInt } from "../lib/proto.mjs";
+
+const { PgBoss } = await load("pg-boss");
 
 /** Queue every bench job goes to. */
 export const QUEUE = "noop";
@@ -39,7 +41,7 @@ export async function openBoss(role) {
 export function workOptions() {
   return {
     localConcurrency: envInt("BENCH_CONCURRENCY", 10),
-    batchSize: envInt("BENCH_PGBOSS_BATCH", 10),
+    batchSize: envInt("BENCH_PGBOSS_BATCH", 50),
     burstWhenBatchFull: true,
     pollingIntervalSeconds: 0.5,
   };

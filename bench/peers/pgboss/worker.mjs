@@ -5,8 +5,9 @@ import { openBoss, QUEUE, workOptions } from "./options.mjs";
 
 await runWorker(async (onJob) => {
   const boss = await openBoss("worker");
-  await boss.work(QUEUE, workOptions(), async (jobs) => {
+  await boss.work(QUEUE, workOptions(), (jobs) => {
     for (const job of jobs) onJob(now(), job.data);
+    return Promise.resolve();
   });
   return () => boss.stop({ graceful: true, timeout: 5000 });
 });

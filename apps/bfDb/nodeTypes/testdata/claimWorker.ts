@@ -1,0 +1,38 @@
+// A claimer process for BfJob.concurrency.test.ts: its own bfDb on one connection. Prints
+// {"ready", pid}, waits for a line on stdin (the start gun), then claims batches and completes
+// them until a claim comes back empty, and prints every job it claimed.
+// Usage: deno run -A claimWorker.ts <databaseUrl> <workerId> <batchSize>
+import { bfDb } from "../../bfDb.ts";
+import { PostgresBackend } from "../../storage/PostgresBackend.ts";
+import { BfJob } from "../BfJob.ts";
+
+const [url, workerId, batchArg] = Deno.args;
+const batchSize = Number(batchArg);
+bfDb.use(new PostgresBackend(url, { maxConnections: 1 }));
+
+const [{ pid }] = await bfDb.query<{ pid: number }>(
+  "SELECT pg_backend_pid() AS pid",
+);
+console.log(JSON.stringify({ ready: true, pid }));
+
+const reader = Deno.stdin.readable.getReader();
+await reader.read();
+reader.releaseLock();
+
+const claimed: { id: string; attempt: number }[] = [];
+const refused: string[] = [];
+const pids = new Set<number>([pid]);
+while (true) {
+  const jobs = await BfJob.claimNext(workerId, { limit: batchSize });
+  if (jobs.length === 0) break;
+  claimed.push(...jobs.map((job) => job.held));
+  const done = await BfJob.completeMany(workerId, jobs.map((job) => job.held));
+  const doneSet = new Set(done);
+  refused.push(...jobs.filter((job) => !doneSet.has(job.id)).map((j) => j.id));
+}
+const [after] = await bfDb.query<{ pid: number }>(
+  "SELECT pg_backend_pid() AS pid",
+);
+pids.add(after.pid);
+console.log(JSON.stringify({ workerId, pids: [...pids], claimed, refused }));
+await bfDb.close();

@@ -1,0 +1,175 @@
+/** The worker's settings, read from the environment and validated at start. */
+export interface WorkerConfig {
+  /** postgres:// URL; undefined means the embedded database under `.bfdb/`. */
+  databaseUrl: string | undefined;
+  concurrency: number;
+  jobTimeoutMs: number;
+  leaseMs: number;
+  /** 0 picks a free port. */
+  healthCheckPort: number;
+  environment: string;
+  posthogHost: string | undefined;
+  posthogApiKey: string | undefined;
+  /** How often to look for jobs when no NOTIFY arrives. */
+  pollIntervalMs: number;
+  /** How long running jobs may take to finish after SIGINT/SIGTERM. */
+  shutdownGraceMs: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** A setting has a value the worker cannot use; the message names the variable and what it expects. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(readonly variable: string, expected: string, got: string) {
+    super(`${variable} must be ${expected}; got ${JSON.stringify(got)}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw.trim());
+  if (
+    !/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min ||
+    value > max
+  ) {
+    throw new ConfigError(name, `a whole number from ${min} to ${max}`, raw);
+  }
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(
+      name,
+      `a URL starting with ${protocols.join(" or ")}`,
+      raw,
+    );
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(
+      name,
+      `a URL starting with ${protocols.join(" or ")}`,
+      raw,
+    );
+  }
+  return raw.trim();
+}
+
+function oneOf<T extends string>(
+  env: Env,
+  name: string,
+  values: readonly T[],
+  fallback: T,
+): T {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  if (!values.includes(raw.trim() as T)) {
+    throw new ConfigError(name, `one of ${values.join(", ")}`, raw);
+  }
+  return raw.trim() as T;
+}
+
+/** Reads and validates the worker configuration; throws ConfigError on the first bad value. */
+export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
+  const jobTimeoutMs = integer(env, "JOB_TIMEOUT_MS", 300_000, 1, 86_400_000);
+  const leaseMs = integer(env, "JOB_LEASE_MS", 30_000, 1_000, 3_600_000);
+  const posthogApiKey = env.POSTHOG_API_KEY?.trim() || undefined;
+  const config: WorkerConfig = {
+    databaseUrl: url(env, "DATABASE_URL", ["postgres:", "postgresql:"]),
+    concurrency: integer(env, "WORKER_CONCURRENCY", 10, 1, 1_000),
+    jobTimeoutMs,
+    leaseMs,
+    healthCheckPort: integer(env, "HEALTH_CHECK_PORT", 8080, 0, 65_535),
+    environment: oneOf(env, "DENO_ENV", [
+      "development",
+      "test",
+      "staging",
+      "production",
+    ], "development"),
+    posthogHost: url(env, "POSTHOG_HOST", ["http:", "https:"]),
+    posthogApiKey,
+    pollIntervalMs: integer(env, "WORKER_POLL_INTERVAL_MS", 2_000, 10, 600_000),
+    shutdownGraceMs: integer(
+      env,
+      "WORKER_SHUTDOWN_GRACE_MS",
+      25_000,
+      0,
+      3_600_000,
+    ),
+    logLevel: oneOf(
+      env,
+      "LOG_LEVEL",
+      ["debug", "info", "warn", "error"],
+      "info",
+    ),
+  };
+  if (posthogApiKey && !config.posthogHost) {
+    throw new ConfigError(
+      "POSTHOG_HOST",
+      "set when POSTHOG_API_KEY is set (e.g. https://us.i.posthog.com)",
+      "",
+    );
+  }
+  return config;
+}
+
+/** Documentation of every variable, for the README and `bft worker --help`. */
+export const CONFIG_VARIABLES = [
+  [
+    "DATABASE_URL",
+    "unset: embedded PGlite in .bfdb/",
+    "postgres:// URL of the database holding bfdb",
+  ],
+  [
+    "WORKER_CONCURRENCY",
+    "10",
+    "jobs run at once by one worker process (1-1000)",
+  ],
+  [
+    "JOB_TIMEOUT_MS",
+    "300000",
+    "a job running longer is aborted and counts as a failed attempt",
+  ],
+  [
+    "JOB_LEASE_MS",
+    "30000",
+    "lease on a claimed job; renewed by heartbeat, reaped when it lapses",
+  ],
+  [
+    "HEALTH_CHECK_PORT",
+    "8080",
+    "port of /health and /metrics; 0 picks a free port (logged)",
+  ],
+  [
+    "DENO_ENV",
+    "development",
+    "development, test, staging or production; shown in logs and /health",
+  ],
+  ["POSTHOG_HOST", "unset", "PostHog base URL for track_usage jobs"],
+  [
+    "POSTHOG_API_KEY",
+    "unset",
+    "PostHog project key; track_usage jobs wait unclaimed while unset",
+  ],
+  ["WORKER_POLL_INTERVAL_MS", "2000", "fallback poll when no NOTIFY arrives"],
+  [
+    "WORKER_SHUTDOWN_GRACE_MS",
+    "25000",
+    "time running jobs get to finish after SIGINT/SIGTERM",
+  ],
+  ["LOG_LEVEL", "info", "debug, info, warn or error"],
+] as const;

@@ -1,0 +1,139 @@
+import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
+import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
+import type { BfDbBackend } from "@bfmono/apps/bfDb/storage/BfDbBackend.ts";
+import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { createLogger, type Logger } from "@bfmono/packages/logger/logger.ts";
+import { ConfigError, loadConfig, type WorkerConfig } from "./config.ts";
+import {
+  findLiveEmbeddedWorker,
+  removeWorkerFile,
+  writeWorkerFile,
+} from "./embeddedWorkerFile.ts";
+import { startHttpServer } from "./http/server.ts";
+import { defaultHandlers } from "./jobs/defaultHandlers.ts";
+import { localOperatorCommands } from "./ops/operatorCommands.ts";
+import { KNOWN_JOB_TYPES } from "./ops/knownJobTypes.ts";
+import { startWorker } from "./worker.ts";
+
+const SERVICE = "collector";
+
+/**
+ * Runs the worker process `bft worker` starts: validate the environment (exit 2 on a bad value),
+ * open and migrate the database (waiting for it if it is down), serve /health and /metrics, run
+ * jobs until SIGINT/SIGTERM, then stop gracefully and resolve 0. A second signal exits at once.
+ */
+export async function runWorkerProcess(
+  env = Deno.env.toObject(),
+): Promise<number> {
+  let config: WorkerConfig;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`bft worker: configuration error: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger({
+    service: SERVICE,
+    environment: config.environment,
+    level: config.logLevel,
+  });
+  const embedded = !config.databaseUrl;
+  if (embedded && await findLiveEmbeddedWorker()) {
+    console.error(
+      "bft worker: another worker already holds the embedded database (.bfdb/); " +
+        "stop it, or set DATABASE_URL to share a PostgreSQL database between workers",
+    );
+    return 2;
+  }
+
+  const shutdown = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: Deno.Signal) => () => {
+    signals++;
+    if (signals > 1) {
+      logger.warn("second signal: exiting at once", { signal });
+      Deno.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    logger.info("signal received: stopping gracefully", { signal });
+    shutdown.abort();
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGINT", onSignal("SIGINT")],
+    ["SIGTERM", onSignal("SIGTERM")],
+  ];
+  for (const [signal, handler] of handlers) {
+    Deno.addSignalListener(signal, handler);
+  }
+
+  try {
+    const backend = await openAndMigrate(config, logger, shutdown.signal);
+    if (!backend) return 0;
+    bfDb.use(backend);
+    const { handlers: jobHandlers } = defaultHandlers(config, logger);
+    const worker = await startWorker({ handlers: jobHandlers, config, logger });
+    const http = await startHttpServer({
+      port: config.healthCheckPort,
+      worker,
+      service: SERVICE,
+      environment: config.environment,
+      logger,
+      operator: embedded ? localOperatorCommands(KNOWN_JOB_TYPES) : undefined,
+    });
+    if (embedded) await writeWorkerFile({ pid: Deno.pid, port: http.port });
+    await new Promise((resolve) =>
+      shutdown.signal.addEventListener("abort", resolve, { once: true })
+    );
+    await worker.stop();
+    await http.shutdown();
+    if (embedded) await removeWorkerFile(Deno.pid);
+    await bfDb.close();
+    logger.info("worker exited cleanly");
+    return 0;
+  } finally {
+    for (const [signal, handler] of handlers) {
+      Deno.removeSignalListener(signal, handler);
+    }
+  }
+}
+
+/** Opens the database and migrates it, retrying with backoff while it is unreachable. */
+async function openAndMigrate(
+  config: WorkerConfig,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<BfDbBackend | null> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    let backend: BfDbBackend | undefined;
+    try {
+      backend = await openBackend({
+        databaseUrl: config.databaseUrl,
+        maxConnections: 4,
+      });
+      const applied = await migrate(backend);
+      logger.info("database ready", {
+        backend: backend.kind,
+        migrationsApplied: applied,
+      });
+      return backend;
+    } catch (error) {
+      await backend?.close().catch(() => {});
+      const delay = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
+      logger.error("database not ready; retrying", {
+        error,
+        attempt,
+        retryInMs: delay,
+      });
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        }, { once: true });
+      });
+    }
+  }
+  return null;
+}

@@ -1,0 +1,17 @@
+import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
+
+/**
+ * Renews the leases of every job a worker holds, in one statement, and returns the ids the
+ * database still credits to it; the worker aborts running jobs missing from that set.
+ */
+export async function renewLeases(
+  workerId: string,
+  leaseMs: number,
+): Promise<Set<string>> {
+  return new Set(await BfJob.heartbeat(workerId, leaseMs));
+}
+
+/** How often to renew: three times per lease, so one missed beat does not lose jobs. */
+export function heartbeatIntervalMs(leaseMs: number): number {
+  return Math.max(100, Math.floor(leaseMs / 3));
+}

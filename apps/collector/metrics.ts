@@ -1,0 +1,117 @@
+/** Histogram bucket bounds for claim latency, in seconds. */
+const LATENCY_BUCKETS = [
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+];
+
+function escapeLabel(value: string): string {
+  return value.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll(
+    '"',
+    '\\"',
+  );
+}
+
+/** The worker's counters, gauges and claim-latency histogram, rendered in Prometheus text format. */
+export class WorkerMetrics {
+  readonly completed = new Map<string, number>();
+  readonly failed = new Map<string, number>();
+  readonly retried = new Map<string, number>();
+  readonly reaped = new Map<string, number>();
+  running = 0;
+  claimCount = 0;
+  claimSeconds = 0;
+  readonly claimBuckets = LATENCY_BUCKETS.map(() => 0);
+
+  /** Counts one job outcome for `type`. */
+  count(
+    kind: "completed" | "failed" | "retried" | "reaped",
+    type: string,
+    by = 1,
+  ): void {
+    const map = this[kind];
+    map.set(type, (map.get(type) ?? 0) + by);
+  }
+
+  /** Records how long one claim statement took. */
+  observeClaim(seconds: number): void {
+    this.claimCount++;
+    this.claimSeconds += seconds;
+    LATENCY_BUCKETS.forEach((bound, i) => {
+      if (seconds <= bound) this.claimBuckets[i]++;
+    });
+  }
+
+  /** Renders everything, with the queue depth per type measured at scrape time. */
+  render(queueDepth: Record<string, number> | null): string {
+    const lines: string[] = [];
+    const counter = (
+      name: string,
+      help: string,
+      values: Map<string, number>,
+    ) => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
+      for (const [type, n] of [...values].sort()) {
+        lines.push(`${name}{type="${escapeLabel(type)}"} ${n}`);
+      }
+    };
+    counter(
+      "bfjobs_completed_total",
+      "Jobs completed by this worker.",
+      this.completed,
+    );
+    counter(
+      "bfjobs_failed_total",
+      "Jobs dead-lettered by this worker.",
+      this.failed,
+    );
+    counter(
+      "bfjobs_retried_total",
+      "Failed attempts scheduled for retry.",
+      this.retried,
+    );
+    counter(
+      "bfjobs_reaped_total",
+      "Expired leases returned by this worker's reaper.",
+      this.reaped,
+    );
+    lines.push(
+      "# HELP bfjobs_running Jobs running in this worker now.",
+      "# TYPE bfjobs_running gauge",
+      `bfjobs_running ${this.running}`,
+      "# HELP bfjobs_claim_duration_seconds Time one claim statement takes.",
+      "# TYPE bfjobs_claim_duration_seconds histogram",
+    );
+    LATENCY_BUCKETS.forEach((bound, i) => {
+      lines.push(
+        `bfjobs_claim_duration_seconds_bucket{le="${bound}"} ${
+          this.claimBuckets[i]
+        }`,
+      );
+    });
+    lines.push(
+      `bfjobs_claim_duration_seconds_bucket{le="+Inf"} ${this.claimCount}`,
+      `bfjobs_claim_duration_seconds_sum ${this.claimSeconds}`,
+      `bfjobs_claim_duration_seconds_count ${this.claimCount}`,
+    );
+    if (queueDepth) {
+      lines.push(
+        "# HELP bfjobs_queue_depth Runnable available jobs per type.",
+        "# TYPE bfjobs_queue_depth gauge",
+      );
+      for (const [type, n] of Object.entries(queueDepth).sort()) {
+        lines.push(`bfjobs_queue_depth{type="${escapeLabel(type)}"} ${n}`);
+      }
+    }
+    return lines.join("\n") + "\n";
+  }
+}

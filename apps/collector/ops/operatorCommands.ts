@@ -1,0 +1,137 @@
+import type { JobStatus } from "@bfmono/apps/bfDb/jobs/jobStates.ts";
+import { JOB_STATUSES } from "@bfmono/apps/bfDb/jobs/jobStates.ts";
+import type { JobStats } from "@bfmono/apps/bfDb/jobs/jobStats.ts";
+import { jobStats } from "@bfmono/apps/bfDb/jobs/jobStats.ts";
+import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
+import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
+import { parseWithSchema, type StandardSchemaV1 } from "../standardSchema.ts";
+
+/** An operator asked for something that cannot be done as asked; nothing was changed. */
+export class OperatorError extends Error {
+  override name = "OperatorError";
+}
+
+/** A request to enqueue one job. */
+export interface EnqueueRequest {
+  type: string;
+  payload: unknown;
+  runAt?: string;
+  priority?: number;
+  maxAttempts?: number;
+  /** Org the job belongs to; defaults to the system org. */
+  orgId?: string;
+}
+
+/** One job, as operators see it in listings. */
+export interface JobSummary {
+  id: string;
+  org: string;
+  type: string;
+  status: string;
+  attempts: number;
+  maxAttempts: number;
+  runAt: string | null;
+  error: string | null;
+  updatedAt: string;
+}
+
+/** What operators can do to the queue; served both directly and over the worker's HTTP port. */
+export interface OperatorCommands {
+  enqueue(request: EnqueueRequest): Promise<{ id: string }>;
+  status(): Promise<JobStats>;
+  list(
+    filter: { status?: string; type?: string; limit?: number },
+  ): Promise<JobSummary[]>;
+  retry(
+    selection: { id: string } | { failed: true; type?: string },
+  ): Promise<{ retried: string[] }>;
+  prune(request: { olderThanMs: number }): Promise<{ deleted: number }>;
+}
+
+function summarize(job: BfJob): JobSummary {
+  return {
+    id: job.id,
+    org: job.metadata.bfOid,
+    type: job.props.type,
+    status: job.props.status,
+    attempts: job.props.attempts,
+    maxAttempts: job.props.maxAttempts,
+    runAt: job.props.runAt ?? null,
+    error: job.props.error ?? null,
+    updatedAt: job.metadata.lastUpdated.toISOString(),
+  };
+}
+
+/** Operator commands run against bfDb in this process; enqueue checks payloads against `schemas`. */
+export function localOperatorCommands(
+  schemas: ReadonlyMap<string, StandardSchemaV1>,
+): OperatorCommands {
+  return {
+    async enqueue(request) {
+      const schema = schemas.get(request.type);
+      if (!schema) {
+        const known = [...schemas.keys()].sort().join(", ");
+        throw new OperatorError(
+          `unknown job type ${
+            JSON.stringify(request.type)
+          }; known types: ${known}`,
+        );
+      }
+      try {
+        await parseWithSchema(request.type, schema, request.payload);
+      } catch (error) {
+        throw new OperatorError((error as Error).message);
+      }
+      const cv = request.orgId
+        ? CurrentViewer.forOrg(request.orgId)
+        : CurrentViewer.system();
+      try {
+        const job = await BfJob.create({
+          type: request.type,
+          payload: request.payload,
+          runAt: request.runAt,
+          priority: request.priority,
+          maxAttempts: request.maxAttempts,
+        }, cv);
+        return { id: job.id };
+      } catch (error) {
+        if ((error as Error).name === "BfValidationError") {
+          throw new OperatorError((error as Error).message);
+        }
+        throw error;
+      }
+    },
+    status: () => jobStats(),
+    async list(filter) {
+      if (
+        filter.status !== undefined &&
+        !JOB_STATUSES.includes(filter.status as JobStatus)
+      ) {
+        throw new OperatorError(
+          `status must be one of ${JOB_STATUSES.join(", ")}`,
+        );
+      }
+      const jobs = await BfJob.list({
+        status: filter.status as JobStatus | undefined,
+        type: filter.type,
+        limit: filter.limit,
+      });
+      return jobs.map(summarize);
+    },
+    async retry(selection) {
+      if ("id" in selection) {
+        const ok = await BfJob.retryFailed(selection.id);
+        if (!ok) {
+          throw new OperatorError(
+            `no failed job with id ${JSON.stringify(selection.id)}`,
+          );
+        }
+        return { retried: [selection.id] };
+      }
+      return { retried: await BfJob.retryAllFailed(selection.type) };
+    },
+    async prune({ olderThanMs }) {
+      return { deleted: await BfJob.pruneCompleted(olderThanMs) };
+    },
+  };
+}

@@ -1,0 +1,356 @@
+import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
+import { JOB_CHANNEL } from "@bfmono/apps/bfDb/jobs/jobStates.ts";
+import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
+import type { Unlisten } from "@bfmono/apps/bfDb/storage/BfDbBackend.ts";
+import { createLogger, type Logger } from "@bfmono/packages/logger/logger.ts";
+import { JobAbort } from "./abortReasons.ts";
+import type { JobHandler } from "./handler.ts";
+import { jobLogger } from "./jobLogger.ts";
+import { runJob } from "./jobRunner.ts";
+import { heartbeatIntervalMs, renewLeases } from "./maintenance/heartbeat.ts";
+import { Periodic } from "./maintenance/periodic.ts";
+import { reaperIntervalMs, reapExpiredLeases } from "./maintenance/reaper.ts";
+import {
+  enqueueDueRecurringJobs,
+  RECURRING_JOBS,
+  type RecurringJob,
+} from "./maintenance/scheduler.ts";
+import { WorkerMetrics } from "./metrics.ts";
+import { HandlerRegistry } from "./registry.ts";
+import { Settler } from "./settler.ts";
+import type { StandardSchemaV1 } from "./standardSchema.ts";
+
+/** The settings the worker loop itself uses. */
+export interface WorkerLoopConfig {
+  concurrency: number;
+  jobTimeoutMs: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  shutdownGraceMs: number;
+}
+
+/** Defaults matching the documented environment defaults. */
+export const DEFAULT_LOOP_CONFIG: WorkerLoopConfig = {
+  concurrency: 10,
+  jobTimeoutMs: 300_000,
+  leaseMs: 30_000,
+  pollIntervalMs: 2_000,
+  shutdownGraceMs: 25_000,
+};
+
+/** What `startWorker` needs: handlers and settings; bfDb must already have a migrated backend. */
+export interface StartWorkerOptions {
+  handlers: readonly JobHandler<StandardSchemaV1>[];
+  config?: Partial<WorkerLoopConfig>;
+  logger?: Logger;
+  workerId?: string;
+  /** Recurring jobs to enqueue (only those with a handler here); defaults to the product's. */
+  recurring?: readonly RecurringJob[];
+}
+
+const SCHEDULER_INTERVAL_MS = 60_000;
+
+interface RunningJob {
+  job: BfJob;
+  controller: AbortController;
+  claimedAt: number;
+}
+
+/** A running worker: claims, runs and settles jobs until stopped. */
+export class Worker {
+  readonly id: string;
+  readonly metrics = new WorkerMetrics();
+  readonly registry: HandlerRegistry;
+  readonly config: WorkerLoopConfig;
+  readonly logger: Logger;
+  readonly #running = new Map<string, RunningJob>();
+  readonly #settler: Settler;
+  readonly #duties: Periodic[] = [];
+  readonly #recurring: readonly RecurringJob[];
+  #unlisten: Unlisten | undefined;
+  #stopping = false;
+  #mayHaveWork = true;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
+  #databaseReachable = true;
+  #consecutiveErrors = 0;
+
+  constructor(options: StartWorkerOptions) {
+    this.id = options.workerId ?? `worker-${crypto.randomUUID()}`;
+    this.registry = new HandlerRegistry(options.handlers);
+    const given = options.config ?? {};
+    this.config = {
+      concurrency: given.concurrency ?? DEFAULT_LOOP_CONFIG.concurrency,
+      jobTimeoutMs: given.jobTimeoutMs ?? DEFAULT_LOOP_CONFIG.jobTimeoutMs,
+      leaseMs: given.leaseMs ?? DEFAULT_LOOP_CONFIG.leaseMs,
+      pollIntervalMs: given.pollIntervalMs ??
+        DEFAULT_LOOP_CONFIG.pollIntervalMs,
+      shutdownGraceMs: given.shutdownGraceMs ??
+        DEFAULT_LOOP_CONFIG.shutdownGraceMs,
+    };
+    this.logger = (options.logger ??
+      createLogger({ service: "collector", environment: "development" }))
+      .child({ workerId: this.id });
+    this.#settler = new Settler({
+      workerId: this.id,
+      logger: this.logger,
+      metrics: this.metrics,
+    });
+    const types = new Set(this.registry.types);
+    this.#recurring = (options.recurring ?? RECURRING_JOBS).filter((r) =>
+      types.has(r.type)
+    );
+  }
+
+  /** Whether the last database call succeeded. */
+  get databaseReachable(): boolean {
+    return this.#databaseReachable;
+  }
+
+  /** Jobs running now. */
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  /** Starts listening, the maintenance duties and the claim loop. */
+  async start(): Promise<void> {
+    await this.#listen();
+    const { leaseMs, pollIntervalMs } = this.config;
+    const report = (duty: string) => (error: unknown) =>
+      this.#databaseError(duty, error);
+    this.#duties.push(
+      new Periodic(
+        heartbeatIntervalMs(leaseMs),
+        () => this.#heartbeat(),
+        report("heartbeat"),
+      ),
+      new Periodic(
+        reaperIntervalMs(leaseMs),
+        () => this.#reap(),
+        report("reaper"),
+      ),
+      new Periodic(
+        pollIntervalMs,
+        () => Promise.resolve(this.#poke()),
+        report("poll"),
+      ),
+    );
+    if (this.#recurring.length > 0) {
+      this.#duties.push(
+        new Periodic(
+          SCHEDULER_INTERVAL_MS,
+          () => this.#schedule(),
+          report("scheduler"),
+        ),
+      );
+    }
+    this.#duties.forEach((duty, i) =>
+      duty.start(i === 1 || i === 3 ? 0 : undefined)
+    );
+    this.logger.info("worker started", {
+      types: this.registry.types,
+      ...this.config,
+    });
+    this.#loop = this.#claimLoop();
+  }
+
+  async #listen(): Promise<void> {
+    try {
+      this.#unlisten = await bfDb.backend.listen(JOB_CHANNEL, (type) => {
+        if (type === "" || this.registry.get(type)) this.#poke();
+      });
+    } catch (error) {
+      // Polling still finds jobs; LISTEN is retried by the next heartbeat.
+      this.#databaseError("listen", error);
+    }
+  }
+
+  #poke(): void {
+    this.#mayHaveWork = true;
+    this.#wake?.();
+  }
+
+  async #claimLoop(): Promise<void> {
+    const types = this.registry.types;
+    while (!this.#stopping) {
+      const free = this.config.concurrency - this.#running.size;
+      if (free <= 0 || !this.#mayHaveWork) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        continue;
+      }
+      let jobs: BfJob[];
+      const started = performance.now();
+      try {
+        this.#mayHaveWork = false;
+        jobs = await BfJob.claimNext(this.id, {
+          types,
+          limit: free,
+          leaseMs: this.config.leaseMs,
+          start: true,
+        });
+        this.metrics.observeClaim((performance.now() - started) / 1000);
+        this.#databaseOk();
+      } catch (error) {
+        this.#databaseError("claim", error);
+        this.#mayHaveWork = true;
+        await this.#sleep(
+          Math.min(5_000, 100 * 2 ** Math.min(this.#consecutiveErrors, 6)),
+        );
+        continue;
+      }
+      if (this.#stopping) {
+        for (const job of jobs) this.#settler.release(job);
+        break;
+      }
+      if (jobs.length === free) this.#mayHaveWork = true;
+      for (const job of jobs) this.#launch(job);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    }).then(() => {
+      this.#wake = undefined;
+    });
+  }
+
+  #launch(job: BfJob): void {
+    const handler = this.registry.get(job.props.type)!;
+    const controller = new AbortController();
+    const entry: RunningJob = { job, controller, claimedAt: performance.now() };
+    this.#running.set(job.id, entry);
+    this.metrics.running = this.#running.size;
+    const log = jobLogger(this.logger, job);
+    log.debug("job started");
+    const timeout = setTimeout(
+      () =>
+        controller.abort(
+          new JobAbort(
+            "timeout",
+            `timed out after ${this.config.jobTimeoutMs} ms`,
+          ),
+        ),
+      this.config.jobTimeoutMs,
+    );
+    runJob(job, handler, log, controller.signal).then((outcome) => {
+      clearTimeout(timeout);
+      this.#running.delete(job.id);
+      this.metrics.running = this.#running.size;
+      if (outcome.kind === "completed") this.#settler.complete(job);
+      else if (outcome.kind === "failed") {
+        this.#settler.fail(job, outcome.error, outcome.permanent);
+      } else if (outcome.abort.kind === "shutdown") this.#settler.release(job);
+      else {log.warn("job abandoned: lease lost to the reaper", {
+          reason: outcome.abort.message,
+        });}
+      this.#wake?.();
+    });
+  }
+
+  async #heartbeat(): Promise<void> {
+    if (!this.#unlisten) await this.#listen();
+    const sentAt = performance.now();
+    if (this.#running.size === 0 && this.#settler.backlog === 0) return;
+    const held = await renewLeases(this.id, this.config.leaseMs);
+    this.#databaseOk();
+    for (const entry of this.#running.values()) {
+      if (entry.claimedAt < sentAt && !held.has(entry.job.id)) {
+        entry.controller.abort(
+          new JobAbort(
+            "lease-lost",
+            "the lease expired and the job was reclaimed",
+          ),
+        );
+      }
+    }
+  }
+
+  async #reap(): Promise<void> {
+    const reaped = await reapExpiredLeases();
+    this.#databaseOk();
+    for (const outcome of reaped) {
+      this.metrics.count("reaped", outcome.type);
+      this.logger.warn("reaped a job whose worker stopped renewing its lease", {
+        jobId: outcome.id,
+        jobType: outcome.type,
+        deadWorkerId: outcome.workerId,
+        status: outcome.status,
+      });
+    }
+    if (reaped.some((r) => r.status === "available")) this.#poke();
+  }
+
+  async #schedule(): Promise<void> {
+    const enqueued = await enqueueDueRecurringJobs(this.#recurring);
+    this.#databaseOk();
+    for (const type of enqueued) {
+      this.logger.info("recurring job enqueued", { jobType: type });
+    }
+  }
+
+  #databaseOk(): void {
+    if (!this.#databaseReachable) this.logger.info("database reachable again");
+    this.#databaseReachable = true;
+    this.#consecutiveErrors = 0;
+  }
+
+  #databaseError(operation: string, error: unknown): void {
+    this.#consecutiveErrors++;
+    if (this.#databaseReachable || this.#consecutiveErrors % 20 === 1) {
+      this.logger.error("database call failed; retrying", { operation, error });
+    }
+    this.#databaseReachable = false;
+  }
+
+  /**
+   * Graceful stop: claim nothing more, give running jobs `graceMs` to finish, abort and release
+   * the rest back to `available`, write every settle, stop the duties. Idempotent.
+   */
+  stop(graceMs: number = this.config.shutdownGraceMs): Promise<void> {
+    this.#stopped ??= this.#stop(graceMs);
+    return this.#stopped;
+  }
+
+  async #stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    this.logger.info("worker stopping", {
+      running: this.#running.size,
+      graceMs,
+    });
+    await this.#loop;
+    const deadline = Date.now() + graceMs;
+    while (this.#running.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    for (const entry of this.#running.values()) {
+      entry.controller.abort(new JobAbort("shutdown", "worker shutting down"));
+    }
+    while (this.#running.size > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const left = await this.#settler.drain(
+      Date.now() + Math.max(5_000, this.config.leaseMs),
+    );
+    await Promise.all(this.#duties.map((duty) => duty.stop()));
+    await this.#unlisten?.().catch(() => {});
+    this.logger.info("worker stopped", { unsettled: left });
+  }
+}
+
+/** Creates and starts a worker. */
+export async function startWorker(
+  options: StartWorkerOptions,
+): Promise<Worker> {
+  const worker = new Worker(options);
+  await worker.start();
+  return worker;
+}

@@ -1,0 +1,53 @@
+import type { WorkloadId } from "./args.ts";
+import type { Metrics, RunContext } from "../workloads/context.ts";
+import { runDrain } from "../workloads/drain.ts";
+import { runEnqueue } from "../workloads/enqueue.ts";
+import { runLatency } from "../workloads/latency.ts";
+
+/** One measured scenario of a workload, e.g. W1 with two worker processes. */
+export interface Variant {
+  id: string;
+  workload: WorkloadId;
+  title: string;
+  run(ctx: RunContext): Promise<Metrics>;
+}
+
+/** Every scenario of issue 5, in run order. */
+export const VARIANTS: Variant[] = [
+  {
+    id: "W1",
+    workload: "W1",
+    title: "W1 drain, 1 worker",
+    run: (c) => runDrain(c, 1, 0),
+  },
+  {
+    id: "W1x2",
+    workload: "W1",
+    title: "W1 drain, 2 workers",
+    run: (c) => runDrain(c, 2, 0),
+  },
+  {
+    id: "W2single",
+    workload: "W2",
+    title: "W2 single creates",
+    run: (c) => runEnqueue(c, "single"),
+  },
+  {
+    id: "W2batch",
+    workload: "W2",
+    title: "W2 batch creates",
+    run: (c) => runEnqueue(c, "batch"),
+  },
+  { id: "W3", workload: "W3", title: "W3 latency", run: (c) => runLatency(c) },
+  {
+    id: "W4",
+    workload: "W4",
+    title: "W4 drain at depth",
+    run: (c) => runDrain(c, 1, c.sizes.depth),
+  },
+];
+
+/** The scenarios of the chosen workloads. */
+export function planFor(only: readonly WorkloadId[]): Variant[] {
+  return VARIANTS.filter((v) => only.includes(v.workload));
+}

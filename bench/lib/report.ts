@@ -1,0 +1,181 @@
+import type { Machine } from "./machine.ts";
+import type { Summary } from "./stats.ts";
+import type { SummaryTable } from "./summary.ts";
+import type { System } from "../systems/system.ts";
+
+/** One row of the report: a metric of a scenario, and which direction is better. */
+interface Figure {
+  label: string;
+  variant: string;
+  metric: string;
+  better: "higher" | "lower";
+  digits: number;
+}
+
+const FIGURES: Figure[] = [
+  {
+    label: "W1 drain, 1 worker (jobs/s)",
+    variant: "W1",
+    metric: "jobsPerSec",
+    better: "higher",
+    digits: 0,
+  },
+  {
+    label: "W1 drain, 2 workers (jobs/s)",
+    variant: "W1x2",
+    metric: "jobsPerSec",
+    better: "higher",
+    digits: 0,
+  },
+  {
+    label: "W1 worker peak RSS (MB)",
+    variant: "W1",
+    metric: "rssMb",
+    better: "lower",
+    digits: 0,
+  },
+  {
+    label: "W2 single create (jobs/s)",
+    variant: "W2single",
+    metric: "jobsPerSec",
+    better: "higher",
+    digits: 0,
+  },
+  {
+    label: "W2 batch create (jobs/s)",
+    variant: "W2batch",
+    metric: "jobsPerSec",
+    better: "higher",
+    digits: 0,
+  },
+  {
+    label: "W3 latency p50 (ms)",
+    variant: "W3",
+    metric: "p50Ms",
+    better: "lower",
+    digits: 2,
+  },
+  {
+    label: "W3 latency p95 (ms)",
+    variant: "W3",
+    metric: "p95Ms",
+    better: "lower",
+    digits: 2,
+  },
+  {
+    label: "W3 latency p99 (ms)",
+    variant: "W3",
+    metric: "p99Ms",
+    better: "lower",
+    digits: 2,
+  },
+  {
+    label: "W3 latency max (ms)",
+    variant: "W3",
+    metric: "maxMs",
+    better: "lower",
+    digits: 2,
+  },
+  {
+    label: "W4 drain at depth (jobs/s)",
+    variant: "W4",
+    metric: "jobsPerSec",
+    better: "higher",
+    digits: 0,
+  },
+];
+
+function fmt(x: number, digits: number): string {
+  return x.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+function cell(s: Summary | undefined, digits: number): string {
+  if (!s) return "–";
+  if (s.n === 1) return fmt(s.median, digits);
+  return `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${
+    fmt(s.max, digits)
+  })`;
+}
+
+function ratio(ours: Summary | undefined, peer: Summary | undefined): string {
+  if (!ours || !peer || peer.median === 0) return "–";
+  return `${(ours.median / peer.median).toFixed(2)}×`;
+}
+
+/** The W4 ÷ W1 row: each system's drain at depth over its own W1 drain. */
+function depthRow(
+  table: SummaryTable,
+  peers: readonly System[],
+  hasOurs: boolean,
+): string {
+  const own = (id: string) => {
+    const w4 = table.W4?.[id]?.jobsPerSec;
+    const w1 = table.W1?.[id]?.jobsPerSec;
+    return w4 && w1 ? `${(w4.median / w1.median).toFixed(2)}×` : "–";
+  };
+  const row = ["W4 ÷ own W1 (1.00 = flat with depth), higher is better"];
+  if (hasOurs) row.push(own("ours"));
+  for (const p of peers) {
+    row.push(own(p.id));
+    if (hasOurs) row.push("");
+  }
+  return `| ${row.join(" | ")} |`;
+}
+
+/** Input of the markdown report. */
+export interface ReportInput {
+  date: string;
+  machine: Machine;
+  systems: readonly System[];
+  table: SummaryTable;
+  reps: number;
+  quick: boolean;
+  depth: number;
+  notes: string[];
+}
+
+/** The results as one markdown table: ours beside each peer, with ours ÷ peer per figure. */
+export function renderMarkdown(input: ReportInput): string {
+  const { table, systems } = input;
+  const hasOurs = systems.some((s) => s.id === "ours");
+  const peers = systems.filter((s) => s.id !== "ours");
+  const head = ["Figure", ...(hasOurs ? ["ours"] : [])];
+  for (const p of peers) {
+    head.push(p.label, ...(hasOurs ? [`ours ÷ ${p.label.split(" ")[0]}`] : []));
+  }
+  const lines = [
+    `# Benchmark: bfmono jobs vs graphile-worker and pg-boss`,
+    "",
+    `Date: ${input.date} · Machine: ${input.machine.cores} cores (${input.machine.cpu}), ` +
+    `PostgreSQL ${input.machine.postgres}, Node ${input.machine.node}, Deno ${input.machine.deno}` +
+    ` · ${input.reps} repetition(s)${
+      input.quick ? " · **--quick sizes**" : ""
+    }`,
+    "",
+    "Cells: median (min–max) over repetitions. Ratio = ours ÷ peer on the medians: for jobs/s " +
+    "above 1 means ours is faster; for latency (ms) and memory (MB), lower is better, so below 1 " +
+    "means ours is better.",
+    "",
+    `| ${head.join(" | ")} |`,
+    `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,
+  ];
+  for (const f of FIGURES) {
+    if (!table[f.variant]) continue;
+    const row = [`${f.label}, ${f.better} is better`];
+    const o = table[f.variant]?.ours?.[f.metric];
+    if (hasOurs) row.push(cell(o, f.digits));
+    for (const p of peers) {
+      const s = table[f.variant]?.[p.id]?.[f.metric];
+      row.push(cell(s, f.digits));
+      if (hasOurs) row.push(ratio(o, s));
+    }
+    lines.push(`| ${row.join(" | ")} |`);
+  }
+  if (table.W4 && table.W1) lines.push(depthRow(table, peers, hasOurs));
+  lines.push("", "Notes:", "");
+  for (const note of input.notes) lines.push(`- ${note}`);
+  return lines.join("\n") + "\n";
+}

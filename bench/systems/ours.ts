@@ -1,0 +1,49 @@
+import { benchPath, REPO_ROOT, type System } from "./system.ts";
+import type { Spawn } from "../lib/proc.ts";
+
+function denoScript(
+  script: string,
+  env: Record<string, string>,
+  label: string,
+): Spawn {
+  return {
+    cmd: Deno.execPath(),
+    args: ["run", "-A", "--quiet", benchPath(`ours/${script}`)],
+    env,
+    label,
+    cwd: REPO_ROOT,
+  };
+}
+
+/** This project: BfJob rows in bfdb, our collector worker in Deno (bench/ours). */
+export const ours: System = {
+  id: "ours",
+  label: "bfmono jobs (ours)",
+  historyNote:
+    "ours: the bfdb table holds the depth in completed BfJob rows plus as many nodes of another class (our production shape).",
+  async unavailable() {
+    for (
+      const rel of ["apps/collector/worker.ts", "apps/bfDb/nodeTypes/BfJob.ts"]
+    ) {
+      try {
+        await Deno.stat(`${REPO_ROOT}${rel}`);
+      } catch {
+        return `${rel} does not exist yet`;
+      }
+    }
+    return undefined;
+  },
+  setup: (env) => denoScript("setup.ts", env, "ours setup"),
+  enqueue: (env) => denoScript("enqueue.ts", env, "ours enqueue"),
+  worker: (env) => denoScript("worker.ts", env, "ours worker"),
+  async remaining(sql) {
+    // Two counts, each served by one of our partial indexes (available; claimed or running).
+    const rows = await sql`
+      SELECT (SELECT count(*) FROM bfdb
+               WHERE class_name = 'BfJob' AND props->>'status' = 'available')
+           + (SELECT count(*) FROM bfdb
+               WHERE class_name = 'BfJob' AND props->>'status' IN ('claimed', 'running'))
+             AS n`;
+    return Number(rows[0].n);
+  },
+};

@@ -1,0 +1,73 @@
+import { now, sleep } from "../lib/clock.ts";
+import { connect, settle } from "../lib/db.ts";
+import { peakRssMb } from "../lib/proc.ts";
+import type { Metrics, RunContext } from "./context.ts";
+import {
+  enqueue,
+  go,
+  handled,
+  setupSystem,
+  spawnWorkers,
+  stopWorkers,
+} from "./steps.ts";
+
+/** Begin polling the database once workers report this share of the backlog handled. */
+const POLL_FROM = 0.98;
+/** Milliseconds between polls for the last completions. */
+const POLL_EVERY_MS = 5;
+/** A drain that makes no progress for this long has failed. */
+const STALL_MS = 60_000;
+
+/**
+ * W1 / W4: enqueue the backlog, then `processes` workers drain it. Throughput runs from the
+ * first worker's "starting" (runtime booted and library loaded, right before its start call) to
+ * the first poll whose snapshot shows no job left unfinished in the database.
+ */
+export async function runDrain(
+  ctx: RunContext,
+  processes: number,
+  depth: number,
+): Promise<Metrics> {
+  const n = ctx.sizes.drainJobs;
+  await setupSystem(ctx, depth);
+  await enqueue(ctx, "batch", n);
+  await settle(ctx.url);
+  const sql = connect(ctx.url);
+  const workers = await spawnWorkers(ctx, processes, { BENCH_MODE: "drain" });
+  try {
+    const { start, ready } = await go(workers);
+    let end = 0;
+    let last = -1;
+    let lastChange = now();
+    while (end === 0) {
+      const dead = workers.find((w) => w.exited);
+      if (dead) {
+        throw new Error(`${dead.label} exited mid-drain:\n${dead.stderrTail}`);
+      }
+      const done = workers.reduce((sum, w) => sum + handled(w), 0);
+      if (done !== last) [last, lastChange] = [done, now()];
+      if (now() - lastChange > STALL_MS) {
+        throw new Error(
+          `drain stalled at ${done}/${n} handled for ${STALL_MS} ms`,
+        );
+      }
+      if (done >= n * POLL_FROM) {
+        const t = now();
+        if (await ctx.system.remaining(sql) === 0) end = t;
+      }
+      if (end === 0) await sleep(POLL_EVERY_MS);
+    }
+    const rss = workers.map((w) => peakRssMb(w.pid) ?? NaN);
+    const seconds = (end - start) / 1000;
+    return {
+      jobsPerSec: n / seconds,
+      seconds,
+      startupMs: ready - start,
+      rssMb: Math.max(...rss),
+      handled: workers.reduce((sum, w) => sum + handled(w), 0),
+    };
+  } finally {
+    await stopWorkers(workers);
+    await sql.end({ timeout: 5 });
+  }
+}

@@ -1,0 +1,42 @@
+import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
+import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
+import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { findLiveEmbeddedWorker } from "@bfmono/apps/collector/embeddedWorkerFile.ts";
+import { KNOWN_JOB_TYPES } from "@bfmono/apps/collector/ops/knownJobTypes.ts";
+import {
+  localOperatorCommands,
+  type OperatorCommands,
+  OperatorError,
+} from "@bfmono/apps/collector/ops/operatorCommands.ts";
+import { httpOperatorCommands } from "@bfmono/apps/collector/ops/operatorHttpClient.ts";
+
+/**
+ * Runs `fn` with operator commands reaching the right database: PostgreSQL at `DATABASE_URL`;
+ * else the live worker holding the embedded database, over its local HTTP port (PGlite admits
+ * one process); else the embedded database opened here. An OperatorError prints and exits 2.
+ */
+export async function withOperator(
+  fn: (ops: OperatorCommands) => Promise<number>,
+): Promise<number> {
+  try {
+    const databaseUrl = Deno.env.get("DATABASE_URL")?.trim() || undefined;
+    if (!databaseUrl) {
+      const worker = await findLiveEmbeddedWorker();
+      if (worker) return await fn(httpOperatorCommands(worker));
+    }
+    const backend = await openBackend({ databaseUrl, maxConnections: 2 });
+    try {
+      await migrate(backend);
+      bfDb.use(backend);
+      return await fn(localOperatorCommands(KNOWN_JOB_TYPES));
+    } finally {
+      await bfDb.close();
+    }
+  } catch (error) {
+    if (error instanceof OperatorError) {
+      console.error(`error: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+}

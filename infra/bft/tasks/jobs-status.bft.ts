@@ -1,0 +1,36 @@
+import type { BftTask } from "@bfmono/infra/bft/BftTask.ts";
+import { parseArgs } from "@bfmono/infra/bft/args.ts";
+import { withOperator } from "@bfmono/infra/bft/operatorConnection.ts";
+import { formatTable } from "@bfmono/infra/bft/formatTable.ts";
+
+/** `bft jobs status`: counts by type and status, oldest waiting job, failed count. */
+export const bftTask: BftTask = {
+  name: "jobs status",
+  description:
+    "Show job counts by type and status, the oldest waiting job and failures",
+  usage: "jobs status [--json]",
+  run: async (args) => {
+    const { flags } = parseArgs(args, { boolean: ["json"], maxPositionals: 0 });
+    return await withOperator(async (ops) => {
+      const stats = await ops.status();
+      if (flags.json) {
+        console.log(JSON.stringify(stats, null, 2));
+        return 0;
+      }
+      console.log(
+        formatTable(
+          ["type", "status", "count"],
+          stats.counts.map((c) => [c.type, c.status, String(c.count)]),
+        ),
+      );
+      const age = stats.oldestAvailableAgeSeconds;
+      console.log(
+        `\navailable: ${stats.available}  in flight: ${stats.inFlight}  failed: ${stats.failed}` +
+          `  oldest runnable job waiting: ${
+            age === null ? "none" : `${age.toFixed(1)} s`
+          }`,
+      );
+      return 0;
+    });
+  },
+};

@@ -1,6 +1,8 @@
 // `deno task bench`: issue 5's workloads for this project, graphile-worker and pg-boss on the
 // same PostgreSQL server; writes bench/results/<stamp>.json, latest.json and latest.md.
 import { parseOptions, USAGE } from "./lib/args.ts";
+import { dropAllFreshDbs } from "./lib/db.ts";
+import { killAllProcesses } from "./lib/proc.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { reportNotes } from "./lib/notes.ts";
 import { ensurePeersInstalled } from "./lib/peers.ts";
@@ -47,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     reps: options.sizes.reps,
     quick: options.quick,
     depth: options.sizes.depth,
-    notes: reportNotes(options.sizes, systems, skipped, runs),
+    notes: reportNotes(options.sizes, systems, skipped, runs, machine.cores),
   });
   const raw = {
     date,
@@ -70,4 +72,17 @@ export async function main(argv: string[]): Promise<number> {
   return runs.every((r) => r.ok) ? 0 : 1;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+/** On Ctrl-C: kill the bench's child processes and drop its databases, then exit 130. */
+function cleanUpOnInterrupt(): void {
+  Deno.addSignalListener("SIGINT", async () => {
+    console.error("interrupted: stopping workers and dropping bench databases");
+    killAllProcesses();
+    await dropAllFreshDbs();
+    Deno.exit(130);
+  });
+}
+
+if (import.meta.main) {
+  cleanUpOnInterrupt();
+  Deno.exit(await main(Deno.args));
+}

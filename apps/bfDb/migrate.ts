@@ -78,34 +78,73 @@ async function runScript(
   }
 }
 
-/** Splits SQL on top-level semicolons, keeping `$$` bodies and comments intact. */
+/** A dollar-quote opener: `$$` or `$tag$` (never a `$1` parameter). */
+const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/y;
+
+/**
+ * Splits SQL on top-level semicolons. Quoted strings (`'…'`, `E'…'`), quoted identifiers
+ * (`"…"`) and dollar-quoted bodies (`$$…$$`, `$tag$…$tag$`) are kept whole; comments
+ * outside them (line comments, and block comments even nested) are dropped.
+ * Statements come back trimmed, without their semicolon; empty ones are left out.
+ */
 export function splitStatements(script: string): string[] {
   const statements: string[] = [];
   let current = "";
-  let inDollar = false;
-  let inQuote = false;
-  const lines = script.split("\n");
-  for (const line of lines) {
-    const trimmed = line.trim();
-    if (!inDollar && !inQuote && trimmed.startsWith("--")) continue;
-    for (let i = 0; i < line.length; i++) {
-      const ch = line[i];
-      if (!inQuote && line.startsWith("$$", i)) {
-        inDollar = !inDollar;
-        current += "$$";
+  let i = 0;
+  const push = () => {
+    if (current.trim()) statements.push(current.trim());
+    current = "";
+  };
+  while (i < script.length) {
+    const ch = script[i];
+    if (ch === ";") {
+      push();
+      i++;
+    } else if (script.startsWith("--", i)) {
+      const end = script.indexOf("\n", i);
+      i = end === -1 ? script.length : end;
+    } else if (script.startsWith("/*", i)) {
+      let depth = 0;
+      while (i < script.length) {
+        if (script.startsWith("/*", i)) {
+          depth++;
+          i += 2;
+        } else if (script.startsWith("*/", i)) {
+          depth--;
+          i += 2;
+          if (depth === 0) break;
+        } else i++;
+      }
+      current += " ";
+    } else if (ch === "'" || ch === '"') {
+      const escapes = ch === "'" && /[eE]$/.test(current) &&
+        !/[\w$]$/.test(current.slice(0, -1));
+      let j = i + 1;
+      while (j < script.length) {
+        if (escapes && script[j] === "\\") j += 2;
+        else if (script[j] === ch && script[j + 1] === ch) j += 2;
+        else if (script[j] === ch) break;
+        else j++;
+      }
+      current += script.slice(i, j + 1);
+      i = j + 1;
+    } else if (ch === "$" && !/[\w$]$/.test(current)) {
+      DOLLAR_TAG.lastIndex = i;
+      const tag = DOLLAR_TAG.exec(script)?.[0];
+      if (!tag) {
+        current += ch;
         i++;
         continue;
       }
-      if (!inDollar && ch === "'") inQuote = !inQuote;
-      if (!inDollar && !inQuote && ch === ";") {
-        if (current.trim()) statements.push(current.trim());
-        current = "";
-        continue;
-      }
+      const end = script.indexOf(tag, i + tag.length);
+      const stop = end === -1 ? script.length : end + tag.length;
+      current += script.slice(i, stop);
+      i = stop;
+    } else {
       current += ch;
+      i++;
     }
-    current += "\n";
   }
-  if (current.trim()) statements.push(current.trim());
+  push();
   return statements;
 }

@@ -2,6 +2,7 @@ import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import type { BfDbBackend } from "@bfmono/apps/bfDb/storage/BfDbBackend.ts";
 import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { EmbeddedDatabaseBusyError } from "@bfmono/apps/bfDb/storage/PgliteBackend.ts";
 import { createLogger, type Logger } from "@bfmono/packages/logger/logger.ts";
 import { ConfigError, loadConfig, type WorkerConfig } from "./config.ts";
 import {
@@ -16,6 +17,10 @@ import { KNOWN_JOB_TYPES } from "./ops/knownJobTypes.ts";
 import { startWorker } from "./worker.ts";
 
 const SERVICE = "collector";
+
+const EMBEDDED_BUSY_MESSAGE =
+  "bft worker: another process holds the embedded database (.bfdb/); " +
+  "stop it, or set DATABASE_URL to share a PostgreSQL database between workers";
 
 /**
  * Runs the worker process `bft worker` starts: validate the environment (exit 2 on a bad value),
@@ -42,10 +47,7 @@ export async function runWorkerProcess(
   });
   const embedded = !config.databaseUrl;
   if (embedded && await findLiveEmbeddedWorker()) {
-    console.error(
-      "bft worker: another worker already holds the embedded database (.bfdb/); " +
-        "stop it, or set DATABASE_URL to share a PostgreSQL database between workers",
-    );
+    console.error(EMBEDDED_BUSY_MESSAGE);
     return 2;
   }
 
@@ -69,7 +71,14 @@ export async function runWorkerProcess(
   }
 
   try {
-    const backend = await openAndMigrate(config, logger, shutdown.signal);
+    let backend: BfDbBackend | null;
+    try {
+      backend = await openAndMigrate(config, logger, shutdown.signal);
+    } catch (error) {
+      if (!(error instanceof EmbeddedDatabaseBusyError)) throw error;
+      console.error(EMBEDDED_BUSY_MESSAGE);
+      return 2;
+    }
     if (!backend) return 0;
     bfDb.use(backend);
     const { handlers: jobHandlers } = defaultHandlers(config, logger);
@@ -120,6 +129,7 @@ async function openAndMigrate(
       return backend;
     } catch (error) {
       await backend?.close().catch(() => {});
+      if (error instanceof EmbeddedDatabaseBusyError) throw error;
       const delay = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
       logger.error("database not ready; retrying", {
         error,

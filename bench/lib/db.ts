@@ -26,6 +26,14 @@ export function connect(url: string): Sql {
   });
 }
 
+/** Fresh databases created and not yet dropped, so an interrupted bench can drop them. */
+const undropped = new Set<FreshDb>();
+
+/** Drops every fresh database not yet dropped; never throws. */
+export async function dropAllFreshDbs(): Promise<void> {
+  for (const db of [...undropped]) await db.drop().catch(() => {});
+}
+
 /** A fresh database on the bench server, named bench_<system>_<random>. */
 export interface FreshDb {
   name: string;
@@ -53,18 +61,21 @@ export async function createFreshDb(system: string): Promise<FreshDb> {
   } finally {
     await admin.end({ timeout: 5 });
   }
-  return {
+  const db: FreshDb = {
     name,
     url: urlFor(serverUrl(), name),
     async drop() {
       const sql = connect(serverUrl());
       try {
         await sql`DROP DATABASE IF EXISTS ${sql(name)} WITH (FORCE)`;
+        undropped.delete(db);
       } finally {
         await sql.end({ timeout: 5 });
       }
     },
   };
+  undropped.add(db);
+  return db;
 }
 
 /** Makes the server quiet before a timed phase: VACUUM ANALYZE the database, then CHECKPOINT. */

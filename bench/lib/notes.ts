@@ -2,60 +2,60 @@ import type { Sizes } from "./config.ts";
 import type { RunResult } from "./runner.ts";
 import type { System } from "../systems/system.ts";
 
+const fmt = (x: number) => x.toLocaleString("en-US");
+
 /** The fine print under the table: definitions, configurations, and anything that went wrong. */
 export function reportNotes(
   sizes: Sizes,
   systems: readonly System[],
   skipped: readonly string[],
   runs: readonly RunResult[],
+  cores: number,
 ): string[] {
-  const n = (x: number) => x.toLocaleString("en-US");
+  const drain = fmt(sizes.drainJobs);
+  const batch = fmt(sizes.batchSize);
+  const single = fmt(sizes.singleJobs);
+  const batched = fmt(sizes.batchJobs);
+  const every = sizes.latencyIntervalMs;
+  const sent = fmt(sizes.latencyJobs);
+  const depth = fmt(sizes.depth);
   const notes = [
-    `Every run uses a fresh database (CREATE DATABASE bench_<system>_<random>, dropped after) on ` +
-    `the same server; the database is VACUUM ANALYZEd and CHECKPOINTed before each timed phase.`,
-    `W1: ${n(sizes.drainJobs)} no-op jobs enqueued (batches of ${
-      n(sizes.batchSize)
-    }), then worker ` +
-    `process(es) with concurrency ${sizes.concurrency}. The clock starts when the first worker ` +
-    `process calls its library's start function (runtime boot and module loading excluded, ` +
-    `the library's own connect/migration check/startup included; the same for every system) and ` +
-    `stops at the first database poll (every 5 ms near the end) whose snapshot shows no job ` +
-    `left unfinished. Peak RSS is VmHWM of the worker process (/proc/PID/status), read at the end.`,
-    `W2: ${n(sizes.singleJobs)} awaited single creates, and ${
-      n(sizes.batchJobs)
-    } jobs in batches ` +
-    `of ${
-      n(sizes.batchSize)
-    }, from one fresh client process (connected and warmed up first).`,
-    `W3: an idle worker (1 s idle before the first job); one job every ` +
-    `${sizes.latencyIntervalMs} ms for ${
-      n(sizes.latencyJobs)
-    } jobs; enqueue→handler start, ` +
-    `both stamped with performance.timeOrigin + performance.now().`,
-    `W4: W1 with ${
-      n(sizes.depth)
-    } retained completed jobs (and, where the system shares its ` +
-    `table with other data, as many other rows) already in the table.`,
+    "Every run uses a fresh database (CREATE DATABASE bench_<system>_<random>, dropped after) " +
+    "on the same server; it is VACUUM ANALYZEd and CHECKPOINTed before each timed phase.",
+    `W1: ${drain} no-op jobs enqueued (batches of ${batch}), then worker process(es) with ` +
+    `concurrency ${sizes.concurrency}. The clock starts when the first worker process calls ` +
+    "its library's start function (runtime boot and module loading excluded; the library's " +
+    "own connect, migration check and startup included; the same for every system) and stops " +
+    "at the first database poll (every 5 ms near the end) whose snapshot shows no job left " +
+    "unfinished. Peak RSS is VmHWM of the worker process (/proc/PID/status), read at the end.",
+    `W2: ${single} awaited single creates, and ${batched} jobs in batches of ${batch}, from one ` +
+    "fresh client process (connected and warmed up first).",
+    `W3: an idle worker (idle 1 s before the first job); one job every ${every} ms for ${sent} ` +
+    "jobs; enqueue→handler start, both stamped with performance.timeOrigin + performance.now().",
+    `W4: W1 with ${depth} retained completed jobs (and, where the system shares its table ` +
+    "with other data, as many other rows) already in the table.",
     ...systems.map((s) => s.historyNote),
-    `graphile-worker config (its performance docs): concurrentJobs ${sizes.concurrency}, ` +
-    `localQueue.size 500, completeJobBatchDelay 0, failJobBatchDelay 0, maxPoolSize ` +
-    `${sizes.concurrency + 1}.`,
-    `pg-boss config: useListenNotify on and queue notify: true; work() with localConcurrency ` +
-    `${sizes.concurrency}, batchSize 10, burstWhenBatchFull (fetch again at once while batches ` +
-    `come back full), pollingIntervalSeconds 0.5; pool max ${
-      sizes.concurrency + 1
-    }.`,
-    `Peers run under the system's Node (graphile-worker 0.18.0 and pg-boss 12.38.0 declare ` +
-    `engines node >= 22; they load and run on this Node).`,
+    ...systems.map((s) => s.configNote(sizes.concurrency)),
   ];
-  for (const s of skipped) notes.push(`Not measured: ${s}.`);
-  const failed = runs.filter((r) => !r.ok);
-  for (const r of failed) {
+  if (systems.some((s) => s.id !== "ours")) {
     notes.push(
-      `FAILED ${r.variant} rep ${r.rep} ${r.system}: ${
-        r.error?.split("\n")[0]
-      }`,
+      "Peers run under this machine's Node; graphile-worker 0.18.0 and pg-boss 12.38.0 " +
+        "declare engines node >= 22 but load and run on it.",
     );
+  }
+  const busiest = Math.max(...runs.map((r) => r.load));
+  if (busiest > cores / 2) {
+    notes.push(
+      `The machine was busy: 1-minute load average up to ${
+        busiest.toFixed(1)
+      } on ${cores} ` +
+        "cores when a run started; other work on it skews these figures.",
+    );
+  }
+  for (const s of skipped) notes.push(`Not measured: ${s}.`);
+  for (const r of runs.filter((r) => !r.ok)) {
+    const why = r.error?.split("\n")[0];
+    notes.push(`FAILED ${r.variant} rep ${r.rep} ${r.system}: ${why}`);
   }
   return notes;
 }

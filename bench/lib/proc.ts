@@ -21,6 +21,14 @@ export interface Spawn {
 
 const STDERR_TAIL = 8_000;
 
+/** Every process started and not yet ended, so an interrupted bench can kill them all. */
+const live = new Set<BenchProcess>();
+
+/** Kills every bench process still running (SIGKILL). */
+export function killAllProcesses(): void {
+  for (const p of live) p.kill();
+}
+
 /**
  * A child process speaking the bench's JSON-lines protocol on stdout.
  *
@@ -39,6 +47,7 @@ export class BenchProcess {
   #stderr = "";
   #waiters = new Set<() => void>();
   #exit: Promise<Deno.CommandStatus>;
+  #drained: Promise<unknown>;
   #exited: Deno.CommandStatus | undefined;
 
   private constructor(spec: Spawn) {
@@ -53,10 +62,14 @@ export class BenchProcess {
     }).spawn();
     this.pid = this.#child.pid;
     this.#stdin = this.#child.stdin.getWriter();
-    this.#readStdout();
-    this.#readStderr(spec.verbose ?? false);
+    this.#drained = Promise.all([
+      this.#readStdout(),
+      this.#readStderr(spec.verbose ?? false),
+    ]).catch(() => {});
+    live.add(this);
     this.#exit = this.#child.status.then((s) => {
       this.#exited = s;
+      live.delete(this);
       this.#wake();
       return s;
     });

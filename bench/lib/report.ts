@@ -1,89 +1,8 @@
+import { FIGURES } from "./figures.ts";
 import type { Machine } from "./machine.ts";
 import type { Summary } from "./stats.ts";
 import type { SummaryTable } from "./summary.ts";
 import type { System } from "../systems/system.ts";
-
-/** One row of the report: a metric of a scenario, and which direction is better. */
-interface Figure {
-  label: string;
-  variant: string;
-  metric: string;
-  better: "higher" | "lower";
-  digits: number;
-}
-
-const FIGURES: Figure[] = [
-  {
-    label: "W1 drain, 1 worker (jobs/s)",
-    variant: "W1",
-    metric: "jobsPerSec",
-    better: "higher",
-    digits: 0,
-  },
-  {
-    label: "W1 drain, 2 workers (jobs/s)",
-    variant: "W1x2",
-    metric: "jobsPerSec",
-    better: "higher",
-    digits: 0,
-  },
-  {
-    label: "W1 worker peak RSS (MB)",
-    variant: "W1",
-    metric: "rssMb",
-    better: "lower",
-    digits: 0,
-  },
-  {
-    label: "W2 single create (jobs/s)",
-    variant: "W2single",
-    metric: "jobsPerSec",
-    better: "higher",
-    digits: 0,
-  },
-  {
-    label: "W2 batch create (jobs/s)",
-    variant: "W2batch",
-    metric: "jobsPerSec",
-    better: "higher",
-    digits: 0,
-  },
-  {
-    label: "W3 latency p50 (ms)",
-    variant: "W3",
-    metric: "p50Ms",
-    better: "lower",
-    digits: 2,
-  },
-  {
-    label: "W3 latency p95 (ms)",
-    variant: "W3",
-    metric: "p95Ms",
-    better: "lower",
-    digits: 2,
-  },
-  {
-    label: "W3 latency p99 (ms)",
-    variant: "W3",
-    metric: "p99Ms",
-    better: "lower",
-    digits: 2,
-  },
-  {
-    label: "W3 latency max (ms)",
-    variant: "W3",
-    metric: "maxMs",
-    better: "lower",
-    digits: 2,
-  },
-  {
-    label: "W4 drain at depth (jobs/s)",
-    variant: "W4",
-    metric: "jobsPerSec",
-    better: "higher",
-    digits: 0,
-  },
-];
 
 function fmt(x: number, digits: number): string {
   return x.toLocaleString("en-US", {
@@ -94,10 +13,9 @@ function fmt(x: number, digits: number): string {
 
 function cell(s: Summary | undefined, digits: number): string {
   if (!s) return "–";
-  if (s.n === 1) return fmt(s.median, digits);
-  return `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${
-    fmt(s.max, digits)
-  })`;
+  const median = fmt(s.median, digits);
+  if (s.n === 1) return median;
+  return `${median} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
 }
 
 function ratio(ours: Summary | undefined, peer: Summary | undefined): string {
@@ -146,18 +64,17 @@ export function renderMarkdown(input: ReportInput): string {
   for (const p of peers) {
     head.push(p.label, ...(hasOurs ? [`ours ÷ ${p.label.split(" ")[0]}`] : []));
   }
+  const m = input.machine;
+  const sizes = input.quick ? " · **--quick sizes**" : "";
   const lines = [
     `# Benchmark: bfmono jobs vs graphile-worker and pg-boss`,
     "",
-    `Date: ${input.date} · Machine: ${input.machine.cores} cores (${input.machine.cpu}), ` +
-    `PostgreSQL ${input.machine.postgres}, Node ${input.machine.node}, Deno ${input.machine.deno}` +
-    ` · ${input.reps} repetition(s)${
-      input.quick ? " · **--quick sizes**" : ""
-    }`,
+    `Date: ${input.date} · Machine: ${m.cores} cores (${m.cpu}), PostgreSQL ${m.postgres}, ` +
+    `Node ${m.node}, Deno ${m.deno} · ${input.reps} repetition(s)${sizes}`,
     "",
     "Cells: median (min–max) over repetitions. Ratio = ours ÷ peer on the medians: for jobs/s " +
-    "above 1 means ours is faster; for latency (ms) and memory (MB), lower is better, so below 1 " +
-    "means ours is better.",
+    "above 1 means ours is faster; for latency (ms) and memory (MB), lower is better, so below " +
+    "1 means ours is better.",
     "",
     `| ${head.join(" | ")} |`,
     `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,

@@ -1,6 +1,6 @@
 import type { SystemId } from "./args.ts";
 import type { Sizes } from "./config.ts";
-import { createFreshDb } from "./db.ts";
+import { createFreshDb, type FreshDb } from "./db.ts";
 import type { Variant } from "./plan.ts";
 import type { System } from "../systems/system.ts";
 import type { Metrics } from "../workloads/context.ts";
@@ -12,6 +12,8 @@ export interface RunResult {
   rep: number;
   database: string;
   startedAt: string;
+  /** The machine's 1-minute load average when the run started (other work skews figures). */
+  load: number;
   ok: boolean;
   metrics: Metrics;
   error?: string;
@@ -21,6 +23,41 @@ function describe(m: Metrics): string {
   return Object.entries(m)
     .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(2)}`)
     .join(" ");
+}
+
+/** Runs one scenario for one system on a fresh database, dropped afterwards; never throws. */
+async function runOne(
+  variant: Variant,
+  system: System,
+  rep: number,
+  sizes: Sizes,
+  verbose: boolean,
+): Promise<RunResult> {
+  const tag = `[${variant.id} ${rep}/${sizes.reps}] ${system.id}`;
+  console.error(`${tag} ...`);
+  const base = {
+    variant: variant.id,
+    system: system.id,
+    rep,
+    startedAt: new Date().toISOString(),
+    load: Deno.loadavg()[0],
+  };
+  let db: FreshDb | undefined;
+  try {
+    db = await createFreshDb(system.id);
+    const ctx = { system, sizes, url: db.url, verbose };
+    const metrics = await variant.run(ctx);
+    console.error(`${tag}: ${describe(metrics)}`);
+    return { ...base, database: db.name, ok: true, metrics };
+  } catch (e) {
+    const error = e instanceof Error ? e.message : String(e);
+    console.error(`${tag}: FAILED ${error}`);
+    return { ...base, database: db?.name ?? "", ok: false, metrics: {}, error };
+  } finally {
+    await db?.drop().catch((e) =>
+      console.error(`could not drop ${db?.name}: ${e}`)
+    );
+  }
 }
 
 /**
@@ -41,47 +78,7 @@ export async function runAll(
         systems[(i + rep - 1) % systems.length]
       );
       for (const system of order) {
-        const startedAt = new Date().toISOString();
-        const tag = `[${variant.id} ${rep}/${sizes.reps}] ${system.id}`;
-        console.error(`${tag} ...`);
-        const db = await createFreshDb(system.id);
-        let result: RunResult;
-        try {
-          const metrics = await variant.run({
-            system,
-            sizes,
-            url: db.url,
-            verbose,
-          });
-          result = {
-            variant: variant.id,
-            system: system.id,
-            rep,
-            database: db.name,
-            startedAt,
-            ok: true,
-            metrics,
-          };
-          console.error(`${tag}: ${describe(metrics)}`);
-        } catch (e) {
-          const error = e instanceof Error ? e.message : String(e);
-          result = {
-            variant: variant.id,
-            system: system.id,
-            rep,
-            database: db.name,
-            startedAt,
-            ok: false,
-            metrics: {},
-            error,
-          };
-          console.error(`${tag}: FAILED ${error}`);
-        } finally {
-          await db.drop().catch((e) =>
-            console.error(`could not drop ${db.name}: ${e}`)
-          );
-        }
-        results.push(result);
+        results.push(await runOne(variant, system, rep, sizes, verbose));
       }
     }
   }

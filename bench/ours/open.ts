@@ -11,10 +11,19 @@ export const JOB_TYPE = "noop";
 /** The org bench jobs belong to. */
 export const BENCH_ORG = "bench";
 
+/** Makes DATABASE_URL bfDb's backend (postgres.js connects lazily, on the first query). */
+export async function useBenchBackend(): Promise<void> {
+  bfDb.use(await openBackend({ databaseUrl: databaseUrl() }));
+}
+
+/** Applies pending migrations (a no-op check when the schema is current). */
+export async function migrateBench(): Promise<void> {
+  await migrate(bfDb.backend);
+}
+
 /** Opens DATABASE_URL, makes it bfDb's backend, applies migrations; returns the bench viewer. */
 export async function openBench(): Promise<CurrentViewer> {
-  const backend = await openBackend({ databaseUrl: databaseUrl() });
-  bfDb.use(backend);
-  await migrate(backend);
+  await useBenchBackend();
+  await migrateBench();
   return CurrentViewer.forOrg(BENCH_ORG);
 }

@@ -26,7 +26,8 @@ if (depth > 0) {
   await bfDb.query(
     `INSERT INTO bfdb (bf_gid, bf_oid, bf_cid, class_name, props, sort_value, created_at, last_updated)
      SELECT ${ID_EXPR}, j.bf_oid, j.bf_cid, j.class_name,
-            (j.props - 'lockedUntil' - 'workerId') || jsonb_build_object(
+            (j.props - 'lockedUntil') || jsonb_build_object(
+              'workerId', $4::text,
               'payload', jsonb_build_object('i', g, 't', 0), 'status', $3::text, 'attempts', 1,
               'startedAt', j.props->>'runAt', 'finishedAt', j.props->>'runAt'),
             j.sort_value - $2::bigint + g, j.created_at, j.last_updated
@@ -34,7 +35,7 @@ if (depth > 0) {
             LATERAL (SELECT (extract(epoch FROM now()) * 1000)::bigint - 2 * $2::bigint + g AS ms) t,
             LATERAL (SELECT ${V7_PARTS}) v
       WHERE j.bf_gid = $1`,
-    [templateId, depth, "completed"],
+    [templateId, depth, "completed", "bench-history-worker"],
   );
   await bfDb.query(`DELETE FROM bfdb WHERE bf_gid = $1`, [templateId]);
   await bfDb.query(

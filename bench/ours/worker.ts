@@ -1,31 +1,45 @@
 // Our worker with one no-op handler, for the bench; protocol as bench/peers/lib/worker.mjs:
 // "loaded", wait for "go", "starting" (W1's clock starts here), "ready", progress, "stopped".
+// Like the peers' bench workers it logs warnings and errors only (to stderr) and serves no HTTP.
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
+import { defineHandler } from "@bfmono/apps/collector/handler.ts";
 import { startWorker } from "@bfmono/apps/collector/worker.ts";
+import { createLogger } from "@bfmono/packages/logger/logger.ts";
 import { z } from "zod";
 import { now } from "../lib/clock.ts";
-import { JOB_TYPE, openBench } from "./open.ts";
+import { JOB_TYPE, migrateBench, useBenchBackend } from "./open.ts";
 import { control, emit, envInt, makeTally } from "./proto.ts";
 
 const mode = Deno.env.get("BENCH_MODE") ?? "drain";
 const tally = makeTally(mode, envInt("BENCH_EXPECT", 0));
 const { go, stop } = control();
-await openBench();
+const encoder = new TextEncoder();
+const logger = createLogger({
+  service: "bench",
+  environment: "production",
+  level: "warn",
+  write: (line) => Deno.stderr.writeSync(encoder.encode(line + "\n")),
+});
+const noop = defineHandler({
+  type: JOB_TYPE,
+  schema: z.object({ i: z.number(), t: z.number() }).passthrough(),
+  process(payload) {
+    tally.record(now(), payload);
+  },
+});
+await useBenchBackend();
 emit("loaded", { pid: Deno.pid, t: now() });
 if (!await Promise.race([go.then(() => true), stop.then(() => false)])) {
   Deno.exit(1);
 }
 
 emit("starting", { t: now() });
+await migrateBench(); // as `bft worker` does at start (the peers' start calls do the same)
 const worker = await startWorker({
-  handlers: [{
-    type: JOB_TYPE,
-    schema: z.object({ i: z.number(), t: z.number() }).passthrough(),
-    process(payload: { t: number }) {
-      tally.record(now(), payload);
-    },
-  }],
-  config: { concurrency: envInt("BENCH_CONCURRENCY", 10), healthCheckPort: 0 },
+  handlers: [noop],
+  config: { concurrency: envInt("BENCH_CONCURRENCY", 10) },
+  logger,
+  recurring: [],
 });
 emit("ready", { t: now() });
 await stop;

@@ -6,6 +6,11 @@ export const graphile: System = {
   label: "graphile-worker 0.18.0",
   historyNote:
     "graphile-worker deletes jobs when they complete, so it keeps no history: its W4 runs on an empty table (W4 = W1 shape).",
+  configNote: (c) =>
+    `graphile-worker config (its performance docs): concurrentJobs ${c}, localQueue.size 500, ` +
+    `completeJobBatchDelay 0, failJobBatchDelay 0, maxPoolSize ${
+      c + 1
+    }; logger at warning.`,
   unavailable: () => Promise.resolve(undefined),
   setup: (env) => nodeScript("graphile/setup.mjs", env, "graphile setup"),
   enqueue: (env) => nodeScript("graphile/enqueue.mjs", env, "graphile enqueue"),

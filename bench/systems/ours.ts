@@ -21,6 +21,9 @@ export const ours: System = {
   label: "bfmono jobs (ours)",
   historyNote:
     "ours: the bfdb table holds the depth in completed BfJob rows plus as many nodes of another class (our production shape).",
+  configNote: (c) =>
+    `ours: startWorker({ concurrency: ${c} }) from apps/collector/worker.ts with its defaults ` +
+    `otherwise; logger at warn; no HTTP server (the peers' bench workers serve none either).`,
   async unavailable() {
     for (
       const rel of ["apps/collector/worker.ts", "apps/bfDb/nodeTypes/BfJob.ts"]

@@ -12,6 +12,8 @@ export interface System {
   label: string;
   /** How W4's history was built for this system (shown under the table). */
   historyNote: string;
+  /** How the system is configured for the bench (shown under the table). */
+  configNote(concurrency: number): string;
   /** Why the system cannot run here, or undefined when it can. */
   unavailable(): Promise<string | undefined>;
   /** Installs the schema (and, with BENCH_DEPTH, the W4 history); prints "done". */

@@ -12,9 +12,11 @@ import {
 } from "./steps.ts";
 
 /** Begin polling the database once workers report this share of the backlog handled. */
-const POLL_FROM = 0.98;
+const POLL_FROM = 0.9;
 /** Milliseconds between polls for the last completions. */
 const POLL_EVERY_MS = 5;
+/** Milliseconds between looks at the workers' progress reports before that. */
+const WATCH_EVERY_MS = 10;
 /** A drain that makes no progress for this long has failed. */
 const STALL_MS = 60_000;
 
@@ -51,13 +53,15 @@ export async function runDrain(
           `drain stalled at ${done}/${n} handled for ${STALL_MS} ms`,
         );
       }
-      if (done >= n * POLL_FROM) {
+      const polling = done >= n * POLL_FROM;
+      if (polling) {
         const t = now();
         if (await ctx.system.remaining(sql) === 0) end = t;
       }
-      if (end === 0) await sleep(POLL_EVERY_MS);
+      if (end === 0) await sleep(polling ? POLL_EVERY_MS : WATCH_EVERY_MS);
     }
     const rss = workers.map((w) => peakRssMb(w.pid) ?? NaN);
+    await stopWorkers(workers); // each reports its final count on the way out
     const seconds = (end - start) / 1000;
     return {
       jobsPerSec: n / seconds,

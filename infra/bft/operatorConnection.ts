@@ -1,6 +1,8 @@
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
+import type { BfDbBackend } from "@bfmono/apps/bfDb/storage/BfDbBackend.ts";
 import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { EmbeddedDatabaseBusyError } from "@bfmono/apps/bfDb/storage/PgliteBackend.ts";
 import { findLiveEmbeddedWorker } from "@bfmono/apps/collector/embeddedWorkerFile.ts";
 import { KNOWN_JOB_TYPES } from "@bfmono/apps/collector/ops/knownJobTypes.ts";
 import {
@@ -24,7 +26,10 @@ export async function withOperator(
       const worker = await findLiveEmbeddedWorker();
       if (worker) return await fn(httpOperatorCommands(worker));
     }
-    const backend = await openBackend({ databaseUrl, maxConnections: 2 });
+    const backend = await openBackendOrWorker(databaseUrl);
+    if (typeof backend === "string") {
+      return await fn(httpOperatorCommands(backend));
+    }
     try {
       await migrate(backend);
       bfDb.use(backend);
@@ -38,5 +43,29 @@ export async function withOperator(
       return 2;
     }
     throw error;
+  }
+}
+
+const WORKER_STARTUP_WAIT_MS = 60_000;
+
+/**
+ * Opens the database; when the embedded one is held by a worker that is still starting, waits
+ * for that worker's operator port instead and returns its base URL.
+ */
+async function openBackendOrWorker(
+  databaseUrl: string | undefined,
+): Promise<BfDbBackend | string> {
+  const deadline = Date.now() + WORKER_STARTUP_WAIT_MS;
+  while (true) {
+    try {
+      return await openBackend({ databaseUrl, maxConnections: 2 });
+    } catch (error) {
+      if (
+        !(error instanceof EmbeddedDatabaseBusyError) || Date.now() > deadline
+      ) throw error;
+    }
+    const worker = await findLiveEmbeddedWorker();
+    if (worker) return worker;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }

@@ -187,10 +187,12 @@ export class BfNode<TProps extends object = Record<string, unknown>> {
     cv: CurrentViewer,
     options: BfQueryOptions = {},
   ): Promise<InstanceType<C>[]> {
-    const column = ORDER_COLUMNS[options.orderBy ?? "sortValue"];
-    if (!column) {
-      throw new TypeError(`query: cannot order by ${String(options.orderBy)}`);
+    const orderBy = options.orderBy ?? "sortValue";
+    // Own keys only: "constructor" or "toString" must not reach the SQL text.
+    if (!Object.hasOwn(ORDER_COLUMNS, orderBy)) {
+      throw new TypeError(`query: cannot order by ${String(orderBy)}`);
     }
+    const column = ORDER_COLUMNS[orderBy];
     const direction = options.direction === "desc" ? "DESC" : "ASC";
     const rows = await bfDb.query<BfRow>(
       `SELECT ${BF_COLUMNS} FROM bfdb

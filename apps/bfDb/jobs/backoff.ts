@@ -19,7 +19,9 @@ export function retryDelayMs(
   policy: BackoffPolicy = DEFAULT_BACKOFF,
   random: () => number = Math.random,
 ): number {
-  const exponent = Math.max(0, Math.min(attempt - 1, 40));
+  const exponent = Number.isFinite(attempt)
+    ? Math.max(0, Math.min(attempt - 1, 40))
+    : 0;
   const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** exponent);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

@@ -14,6 +14,9 @@ export interface FailOutcome {
   status: "available" | "failed";
 }
 
+/** Longest wait before a retry (one year); longer delays are cut to it. */
+export const MAX_RETRY_DELAY_MS = 365 * 24 * 3_600_000;
+
 /** Longest error text kept per attempt; handlers can throw huge messages. */
 export const MAX_ERROR_LENGTH = 4_000;
 
@@ -39,14 +42,28 @@ export async function failJobs(
   failures: readonly JobFailure[],
 ): Promise<FailOutcome[]> {
   if (failures.length === 0) return [];
+  for (const f of failures) {
+    // NaN or Infinity would reach SQL as null and leave the job available with no runAt:
+    // never claimable, never reaped. Refuse it before anything is written.
+    if (
+      typeof f.retryDelayMs !== "number" || !Number.isFinite(f.retryDelayMs)
+    ) {
+      throw new RangeError(
+        `failJobs: retryDelayMs must be a finite number, got ${f.retryDelayMs}`,
+      );
+    }
+  }
   const input = failures.map((f) => ({
     id: f.id,
     attempt: f.attempt,
     error: storableErrorText(f.error),
     permanent: f.permanent === true,
-    delay_ms: Math.max(0, Math.round(f.retryDelayMs)),
+    delay_ms: Math.min(
+      MAX_RETRY_DELAY_MS,
+      Math.max(0, Math.round(f.retryDelayMs)),
+    ),
   }));
-  return await bfDb.query<FailOutcome>(
+  const rows = await bfDb.query<FailOutcome>(
     `UPDATE bfdb j SET
        props = CASE
          WHEN x.permanent OR (j.props->>'attempts')::int >= (j.props->>'maxAttempts')::int THEN
@@ -73,4 +90,6 @@ export async function failJobs(
      RETURNING j.bf_gid AS id, j.props->>'status' AS status`,
     [JSON.stringify(input), workerId],
   );
+  // Plain objects: callers get no driver-specific result type.
+  return rows.map(({ id, status }) => ({ id, status }));
 }

@@ -15,7 +15,7 @@ export interface ReapOutcome {
  * every worker at once: rows another reaper holds are skipped.
  */
 export async function reapExpiredJobs(limit = 1_000): Promise<ReapOutcome[]> {
-  return await bfDb.query<ReapOutcome>(
+  const rows = await bfDb.query<ReapOutcome>(
     `WITH expired AS (
        SELECT bf_gid FROM bfdb
        WHERE class_name = $1
@@ -52,4 +52,11 @@ export async function reapExpiredJobs(limit = 1_000): Promise<ReapOutcome[]> {
                r.worker_id AS "workerId"`,
     [JOB_CLASS_NAME, limit],
   );
+  // Plain objects: callers get no driver-specific result type.
+  return rows.map(({ id, type, status, workerId }) => ({
+    id,
+    type,
+    status,
+    workerId,
+  }));
 }

@@ -73,16 +73,19 @@ export class BfAuthToken extends BfNode<InferProps<typeof BfAuthToken>> {
       );
     }
     // The class name is a literal so the partial index of migration 003 serves the search.
+    // The pick is a materialized CTE, not `bf_gid IN (SELECT … LIMIT … SKIP LOCKED)`: as a
+    // subquery the planner may rescan it once per row, each rescan skipping the rows already
+    // deleted, so the LIMIT would no longer bound the batch.
     const rows = await bfDb.query<{ deleted: number }>(
-      `WITH doomed AS (
-         DELETE FROM bfdb
-         WHERE class_name = 'BfAuthToken' AND bf_gid IN (
-           SELECT bf_gid FROM bfdb
-           WHERE class_name = 'BfAuthToken' AND props->>'expiresAt' < bfdb_iso(now())
-           LIMIT $1
-           FOR UPDATE SKIP LOCKED
-         )
-         RETURNING bf_gid, bf_oid
+      `WITH picked AS MATERIALIZED (
+         SELECT bf_gid FROM bfdb
+         WHERE class_name = 'BfAuthToken' AND props->>'expiresAt' < bfdb_iso(now())
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       ), doomed AS (
+         DELETE FROM bfdb t USING picked p
+         WHERE t.bf_gid = p.bf_gid AND t.class_name = 'BfAuthToken'
+         RETURNING t.bf_gid, t.bf_oid
        ), outgoing AS (
          DELETE FROM bfdb e USING doomed d
          WHERE e.bf_sid = d.bf_gid AND e.bf_oid = d.bf_oid AND e.class_name = $2

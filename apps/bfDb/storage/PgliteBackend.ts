@@ -29,26 +29,60 @@ function quoteChannel(channel: string): string {
   return `"${channel}"`;
 }
 
+function createPglite(dataDir: string | undefined): Promise<PGlite> {
+  // int8 as an exact string, as postgres.js returns it (PGlite's default gives a number, or
+  // a bigint past 2^53, which neither matches the other backend nor survives JSON.stringify).
+  return PGlite.create(dataDir, {
+    parsers: { [INT8_OID]: (value: string) => value },
+  });
+}
+
+/** Another process has the embedded database open; PGlite admits one process at a time. */
+export class EmbeddedDatabaseBusyError extends Error {
+  override name = "EmbeddedDatabaseBusyError";
+  constructor(readonly dataDir: string) {
+    super(`the embedded database ${dataDir} is open in another process`);
+  }
+}
+
 /** A bfDb backend on an embedded PGlite database (a directory, or memory when none is given). */
 export class PgliteBackend implements BfDbBackend {
   readonly kind = "pglite" as const;
   readonly #db: PGlite;
   readonly #runner: QueryRunner;
+  readonly #lock: Deno.FsFile | undefined;
 
-  private constructor(db: PGlite) {
+  private constructor(db: PGlite, lock: Deno.FsFile | undefined) {
     this.#db = db;
     this.#runner = runnerFor(db);
+    this.#lock = lock;
   }
 
-  /** Opens (creating if needed) the embedded database in `dataDir`, or in memory. */
+  /**
+   * Opens (creating if needed) the embedded database in `dataDir`, or in memory. A directory is
+   * held under an exclusive file lock, because two processes opening it would each initialize
+   * or write it and corrupt it; the second gets EmbeddedDatabaseBusyError.
+   */
   static async open(dataDir?: string): Promise<PgliteBackend> {
-    if (dataDir) await Deno.mkdir(dataDir, { recursive: true });
-    // int8 as an exact string, as postgres.js returns it (PGlite's default gives a number, or
-    // a bigint past 2^53, which neither matches the other backend nor survives JSON.stringify).
-    const db = await PGlite.create(dataDir, {
-      parsers: { [INT8_OID]: (value: string) => value },
+    if (!dataDir) {
+      return new PgliteBackend(await createPglite(undefined), undefined);
+    }
+    const directory = dataDir.replace(/\/+$/, "");
+    const lock = await Deno.open(`${directory}.lock`, {
+      create: true,
+      write: true,
     });
-    return new PgliteBackend(db);
+    if (!await lock.tryLock(true)) {
+      lock.close();
+      throw new EmbeddedDatabaseBusyError(directory);
+    }
+    try {
+      await Deno.mkdir(directory, { recursive: true });
+      return new PgliteBackend(await createPglite(directory), lock);
+    } catch (error) {
+      lock.close();
+      throw error;
+    }
   }
 
   query<T = Row>(
@@ -73,6 +107,10 @@ export class PgliteBackend implements BfDbBackend {
   }
 
   async close(): Promise<void> {
-    await this.#db.close();
+    try {
+      await this.#db.close();
+    } finally {
+      this.#lock?.close();
+    }
   }
 }

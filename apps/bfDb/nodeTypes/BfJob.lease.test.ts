@@ -1,0 +1,240 @@
+// Leases: expiry and reaping, fencing of a stale worker's late settles, heartbeat, and
+// attempts counted at claim so a job that kills its worker every time still ends failed.
+import assert from "node:assert/strict";
+import { bfDb } from "../bfDb.ts";
+import { dbTest } from "../testing/testDatabase.ts";
+import { BfJob } from "./BfJob.ts";
+import {
+  jobPropsX,
+  jobRowText,
+  TEST_CV,
+  waitForLeasesToExpire,
+} from "./bfJobTesting.ts";
+
+/** Claims one job for `workerId` with a 1 ms lease and waits until that lease has passed. */
+async function claimAndAbandon(workerId: string): Promise<BfJob> {
+  const job = await BfJob.claimNext(workerId, { leaseMs: 1 });
+  assert.ok(job, `${workerId} should claim a job`);
+  await waitForLeasesToExpire([job.id]);
+  return job;
+}
+
+dbTest(
+  "lease expiry: an abandoned job is reaped, claimed again, and the stale worker is refused",
+  async () => {
+    const created = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
+    const stale = await claimAndAbandon("worker-dead");
+    assert.equal(stale.id, created.id);
+    // Until the reaper runs, nobody else can claim it.
+    assert.equal(await BfJob.claimNext("worker-new"), null);
+
+    const reaped = await BfJob.reapExpired();
+    assert.deepEqual(reaped, [{
+      id: created.id,
+      type: "t",
+      status: "available",
+      workerId: "worker-dead",
+    }]);
+    const afterReap = await jobPropsX(created.id);
+    assert.equal(afterReap.status, "available");
+    assert.equal(afterReap.attempts, 1);
+    assert.equal("workerId" in afterReap, false);
+    assert.equal("lockedUntil" in afterReap, false);
+    assert.match(
+      afterReap.error as string,
+      /lease expired: worker worker-dead/,
+    );
+    assert.deepEqual(
+      (afterReap.errors as { attempt: number }[]).map((e) => e.attempt),
+      [1],
+    );
+    assert.deepEqual(
+      await BfJob.reapExpired(),
+      [],
+      "reaping twice does nothing",
+    );
+
+    // The stale worker, not yet re-claimed by anyone, still cannot settle it.
+    const beforeLate = await jobRowText(created.id);
+    assert.equal(await stale.complete(), false);
+    assert.equal(await stale.fail(new Error("late")), null);
+    assert.equal(await stale.release(), false);
+    assert.equal(await stale.start(), false);
+    assert.equal(await jobRowText(created.id), beforeLate);
+
+    const fresh = await BfJob.claimNext("worker-new", { leaseMs: 60_000 });
+    assert.equal(fresh?.id, created.id);
+    assert.equal(fresh.props.attempts, 2);
+
+    // Late settles from the dead worker are refused and change nothing.
+    const beforeLate2 = await jobRowText(created.id);
+    assert.equal(await stale.complete(), false);
+    assert.equal(await stale.fail("late", { permanent: true }), null);
+    assert.equal(await stale.release(), false);
+    assert.equal(await stale.start(), false);
+    assert.deepEqual(await BfJob.completeMany("worker-dead", [stale.held]), []);
+    assert.deepEqual(
+      await BfJob.failMany("worker-dead", [{
+        ...stale.held,
+        error: "x",
+        retryDelayMs: 0,
+      }]),
+      [],
+    );
+    assert.deepEqual(await BfJob.releaseMany("worker-dead", [stale.held]), []);
+    assert.deepEqual(await BfJob.startMany("worker-dead", [stale.held]), []);
+    // Even with the new holder's id, the old attempt number is fenced off.
+    assert.deepEqual(await BfJob.completeMany("worker-new", [stale.held]), []);
+    assert.deepEqual(await BfJob.heartbeat("worker-dead", 60_000), []);
+    assert.equal(await jobRowText(created.id), beforeLate2);
+
+    // The new holder settles normally.
+    assert.equal(await fresh.complete(), true);
+    const done = await jobPropsX(created.id);
+    assert.equal(done.status, "completed");
+    assert.equal(done.workerId, "worker-new");
+    assert.equal(await stale.complete(), false);
+  },
+);
+
+dbTest(
+  "lease expiry: the same worker id re-claiming does not let its old attempt settle",
+  async () => {
+    await BfJob.create({ type: "t", payload: {} }, TEST_CV);
+    const first = await claimAndAbandon("worker-1");
+    await BfJob.reapExpired();
+    const second = await BfJob.claimNext("worker-1");
+    assert.equal(second?.id, first.id);
+    assert.equal(await first.complete(), false, "attempt 1 is stale");
+    assert.equal((await jobPropsX(first.id)).status, "claimed");
+    assert.equal(await second.complete(), true);
+  },
+);
+
+dbTest(
+  "lease expiry: running jobs (claimAndStart) are reaped too; live leases are not",
+  async () => {
+    await BfJob.createMany([
+      { type: "t", payload: { n: 1 } },
+      { type: "t", payload: { n: 2 } },
+    ], TEST_CV);
+    const [running] = await BfJob.claimNext("worker-1", {
+      limit: 1,
+      start: true,
+      leaseMs: 1,
+    });
+    const live = await BfJob.claimNext("worker-2", { leaseMs: 3_600_000 });
+    assert.ok(live);
+    await waitForLeasesToExpire([running.id]);
+    const reaped = await BfJob.reapExpired();
+    assert.deepEqual(reaped.map((r) => r.id), [running.id]);
+    const props = await jobPropsX(running.id);
+    assert.equal(props.status, "available");
+    assert.equal("startedAt" in props, false);
+    assert.equal((await jobPropsX(live.id)).status, "claimed");
+  },
+);
+
+dbTest("reapExpired(limit) reaps at most limit jobs per call", async () => {
+  await BfJob.createMany(
+    Array.from({ length: 5 }, (_, i) => ({ type: "t", payload: { i } })),
+    TEST_CV,
+  );
+  const jobs = await BfJob.claimNext("w", { limit: 5, leaseMs: 1 });
+  await waitForLeasesToExpire(jobs.map((job) => job.id));
+  assert.equal((await BfJob.reapExpired(2)).length, 2);
+  assert.equal((await BfJob.reapExpired(10)).length, 3);
+  assert.equal((await BfJob.reapExpired()).length, 0);
+});
+
+dbTest(
+  "heartbeat: extends every lease the worker holds and returns the held ids",
+  async () => {
+    await BfJob.createMany(
+      Array.from({ length: 4 }, (_, i) => ({ type: "t", payload: { i } })),
+      TEST_CV,
+    );
+    const mine = await BfJob.claimNext("worker-1", { limit: 3, leaseMs: 1 });
+    const theirs = await BfJob.claimNext("worker-2", { leaseMs: 1 });
+    assert.ok(theirs);
+    await BfJob.startMany("worker-1", [mine[0].held]); // one running, two claimed
+    await waitForLeasesToExpire([...mine.map((j) => j.id), theirs.id]);
+
+    const held = await BfJob.heartbeat("worker-1", 600_000);
+    assert.deepEqual(new Set(held), new Set(mine.map((job) => job.id)));
+    // Each lease is now leaseMs after the heartbeat's database time.
+    const leases = await bfDb.query<{ id: string; ms: string }>(
+      `SELECT bf_gid AS id,
+            extract(epoch FROM (props->>'lockedUntil')::timestamptz - last_updated) * 1000 AS ms
+     FROM bfdb WHERE bf_gid = ANY($1::text[])`,
+      [mine.map((job) => job.id)],
+    );
+    for (const lease of leases) {
+      assert.ok(Math.abs(Number(lease.ms) - 600_000) < 1, `lease ${lease.ms}`);
+    }
+    // Only the other worker's job is expired now.
+    const reaped = await BfJob.reapExpired();
+    assert.deepEqual(reaped.map((r) => r.id), [theirs.id]);
+    assert.deepEqual(await BfJob.heartbeat("worker-2", 600_000), []);
+    // Settled jobs drop out of the heartbeat.
+    await BfJob.completeMany("worker-1", [mine[0].held, mine[1].held]);
+    assert.deepEqual(await BfJob.heartbeat("worker-1", 600_000), [mine[2].id]);
+    await assert.rejects(BfJob.heartbeat("worker-1", 0), RangeError);
+    await assert.rejects(BfJob.heartbeat("worker-1", 1.5), RangeError);
+  },
+);
+
+dbTest(
+  "attempts counted at claim: abandoned maxAttempts times, the job ends failed",
+  async () => {
+    const created = await BfJob.create(
+      { type: "crashy", payload: {}, maxAttempts: 3 },
+      TEST_CV,
+    );
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const job = await claimAndAbandon(`worker-${attempt}`);
+      assert.equal(job.props.attempts, attempt, "counted when claimed");
+      const [outcome] = await BfJob.reapExpired();
+      assert.equal(outcome.id, created.id);
+      assert.equal(outcome.status, attempt < 3 ? "available" : "failed");
+    }
+    const props = await jobPropsX(created.id);
+    assert.equal(props.status, "failed");
+    assert.equal(props.attempts, 3);
+    assert.match(
+      props.error as string,
+      /lease expired: worker worker-3 .*attempt 3/,
+    );
+    assert.equal(typeof props.finishedAt, "string");
+    assert.equal("lockedUntil" in props, false);
+    const errors = props.errors as {
+      attempt: number;
+      error: string;
+      permanent: boolean;
+    }[];
+    assert.deepEqual(errors.map((e) => e.attempt), [1, 2, 3]);
+    assert.deepEqual(errors.map((e) => e.permanent), [false, false, false]);
+    assert.match(errors[0].error, /worker-1/);
+    assert.match(errors[2].error, /worker-3/);
+    assert.equal(await BfJob.claimNext("worker-4"), null);
+    assert.deepEqual(await BfJob.reapExpired(), []);
+  },
+);
+
+dbTest(
+  "attempts counted at claim: a job with maxAttempts 1 fails on its first lost lease",
+  async () => {
+    const created = await BfJob.create(
+      { type: "once", payload: {}, maxAttempts: 1 },
+      TEST_CV,
+    );
+    await claimAndAbandon("worker-1");
+    const [outcome] = await BfJob.reapExpired();
+    assert.deepEqual(outcome, {
+      id: created.id,
+      type: "once",
+      status: "failed",
+      workerId: "worker-1",
+    });
+  },
+);

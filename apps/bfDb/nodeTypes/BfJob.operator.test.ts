@@ -1,0 +1,332 @@
+// Operator helpers (retry, retry all, cancel, prune, list, get), the memo's ops query, and
+// hostile strings that must pass through untouched.
+import assert from "node:assert/strict";
+import { bfDb } from "../bfDb.ts";
+import { JOB_CHANNEL } from "../jobs/jobStates.ts";
+import { jobStats, queueDepth } from "../jobs/jobStats.ts";
+import { PostgresBackend } from "../storage/PostgresBackend.ts";
+import { dbTest } from "../testing/testDatabase.ts";
+import { BfJob } from "./BfJob.ts";
+import {
+  countJobs,
+  jobProps,
+  jobPropsX,
+  TEST_CV,
+  waitFor,
+} from "./bfJobTesting.ts";
+
+/** Creates a job of `type` and drives it to `failed` with a permanent error. */
+async function failedJob(type: string): Promise<BfJob> {
+  const created = await BfJob.create({ type, payload: { type } }, TEST_CV);
+  const job = await BfJob.claimNext(`worker-${type}`, { types: [type] });
+  assert.equal(job?.id, created.id);
+  assert.equal(await job.fail("broken", { permanent: true }), "failed");
+  return created;
+}
+
+dbTest(
+  "retryFailed(id): a failed job becomes available with fresh attempts",
+  async ({ url }) => {
+    const listener = new PostgresBackend(url, { maxConnections: 1 });
+    const heard: string[] = [];
+    const unlisten = await listener.listen(JOB_CHANNEL, (p) => heard.push(p));
+    try {
+      const job = await failedJob("email");
+      const waiting = await BfJob.create(
+        { type: "email", payload: {} },
+        TEST_CV,
+      );
+      assert.equal(await BfJob.retryFailed(job.id), true);
+      const props = await jobPropsX(job.id);
+      assert.equal(props.status, "available");
+      assert.equal(props.attempts, 0);
+      for (
+        const gone of ["workerId", "lockedUntil", "finishedAt", "startedAt"]
+      ) {
+        assert.equal(gone in props, false, `${gone} cleared`);
+      }
+      assert.equal(
+        props.error,
+        "broken",
+        "the last error stays for the record",
+      );
+      assert.equal((props.errors as unknown[]).length, 1);
+      // Workers are woken.
+      await waitFor(() => heard.includes(""), "the retry's NOTIFY");
+      // Retrying something not failed does nothing.
+      assert.equal(await BfJob.retryFailed(job.id), false);
+      assert.equal(await BfJob.retryFailed(waiting.id), false);
+      assert.equal(await BfJob.retryFailed("no-such-id"), false);
+      const claimed = await BfJob.claimNext("worker-9", { limit: 2 });
+      assert.equal(claimed.length, 2);
+      assert.ok(claimed.every((j) => j.props.attempts === 1));
+    } finally {
+      await unlisten();
+      await listener.close();
+    }
+  },
+);
+
+dbTest(
+  "retryAllFailed(type): retries failed jobs of that type, skipping cancelled ones",
+  async () => {
+    const emailA = await failedJob("email");
+    const emailB = await failedJob("email");
+    const sms = await failedJob("sms");
+    const cancelled = await BfJob.create(
+      { type: "email", payload: {} },
+      TEST_CV,
+    );
+    assert.equal(await BfJob.cancel(cancelled.id), true);
+    const stillAvailable = await BfJob.create(
+      { type: "email", payload: {} },
+      TEST_CV,
+    );
+
+    const retried = await BfJob.retryAllFailed("email");
+    assert.deepEqual(new Set(retried), new Set([emailA.id, emailB.id]));
+    assert.equal((await jobPropsX(sms.id)).status, "failed");
+    assert.equal((await jobPropsX(cancelled.id)).status, "failed");
+    assert.equal((await jobPropsX(stillAvailable.id)).status, "available");
+    assert.deepEqual(await BfJob.retryAllFailed("email"), []);
+
+    // Without a type: every failed job except the cancelled one.
+    assert.deepEqual(await BfJob.retryAllFailed(), [sms.id]);
+    assert.equal((await jobPropsX(cancelled.id)).status, "failed");
+    // By id an operator can still revive a cancelled job on purpose.
+    assert.equal(await BfJob.retryFailed(cancelled.id), true);
+    const revived = await jobPropsX(cancelled.id);
+    assert.equal(revived.status, "available");
+    assert.equal("cancelledAt" in revived, false);
+  },
+);
+
+dbTest(
+  "cancel: an available job is never claimed; held or finished jobs cannot be cancelled",
+  async () => {
+    const target = await BfJob.create(
+      { type: "t", payload: {}, priority: 10 },
+      TEST_CV,
+    );
+    const other = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
+    assert.equal(await BfJob.cancel(target.id, "customer asked"), true);
+    const props = await jobPropsX(target.id);
+    assert.equal(props.status, "failed");
+    assert.equal(props.error, "customer asked");
+    assert.equal(typeof props.cancelledAt, "string");
+    assert.equal(typeof props.finishedAt, "string");
+    assert.equal((await BfJob.claimNext("w"))?.id, other.id);
+    assert.equal(await BfJob.claimNext("w"), null);
+    assert.equal(await BfJob.cancel(target.id), false, "already cancelled");
+    assert.equal(
+      await BfJob.cancel(other.id),
+      false,
+      "claimed jobs are the worker's",
+    );
+    assert.equal((await jobPropsX(other.id)).status, "claimed");
+    assert.equal(await BfJob.cancel("no-such-id"), false);
+    const dflt = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
+    assert.equal(await BfJob.cancel(dflt.id), true);
+    assert.equal((await jobPropsX(dflt.id)).error, "cancelled by operator");
+  },
+);
+
+dbTest(
+  "pruneCompleted: deletes only completed jobs finished before the cutoff",
+  async () => {
+    const jobs = await BfJob.createMany(
+      Array.from({ length: 8 }, (_, i) => ({ type: "t", payload: { i } })),
+      TEST_CV,
+    );
+    const claimed = await BfJob.claimNext("w", { limit: 8 });
+    // 0-3 complete, 4-5 fail for good, 6 stays running, 7 stays claimed.
+    const byI = (i: number) =>
+      claimed.find((j) => (j.props.payload as { i: number }).i === i)!;
+    await BfJob.completeMany("w", [0, 1, 2, 3].map((i) => byI(i).held));
+    await BfJob.failMany(
+      "w",
+      [4, 5].map((i) => ({
+        ...byI(i).held,
+        error: "x",
+        retryDelayMs: 0,
+        permanent: true,
+      })),
+    );
+    await byI(6).start();
+    // Jobs 0, 1 and 4, 5 finished two days ago; 2 and 3 one minute ago.
+    const age = async (i: number, interval: string) =>
+      await bfDb.query(
+        `UPDATE bfdb SET props = props || jsonb_build_object(
+         'finishedAt', bfdb_iso(now() - $2::interval))
+       WHERE bf_gid = $1`,
+        [byI(i).id, interval],
+      );
+    for (const i of [0, 1, 4, 5]) await age(i, "2 days");
+    for (const i of [2, 3]) await age(i, "1 minute");
+    await bfDb.query(
+      `INSERT INTO bfdb (bf_gid, bf_oid, bf_cid, class_name, props, sort_value)
+     VALUES ('other-class', 'o', 'o', 'Report',
+             '{"status": "completed", "finishedAt": "2000-01-01T00:00:00.000Z"}', 0)`,
+    );
+
+    assert.equal(await BfJob.pruneCompleted(24 * 3600 * 1000), 2);
+    const remaining = new Set(
+      (await bfDb.query<{ bf_gid: string }>("SELECT bf_gid FROM bfdb")).map((
+        r,
+      ) => r.bf_gid),
+    );
+    assert.equal(remaining.has(byI(0).id), false);
+    assert.equal(remaining.has(byI(1).id), false);
+    for (const i of [2, 3, 4, 5, 6, 7]) {
+      assert.ok(remaining.has(byI(i).id), `job ${i} kept`);
+    }
+    assert.ok(remaining.has("other-class"), "other classes are never pruned");
+    assert.equal(remaining.size, jobs.length - 2 + 1);
+    assert.equal(await BfJob.pruneCompleted(24 * 3600 * 1000), 0);
+    await assert.rejects(BfJob.pruneCompleted(-1), RangeError);
+    // Cutoff zero: every completed job (finished before now) goes.
+    assert.equal(await BfJob.pruneCompleted(0), 2);
+    assert.equal(await countJobs("completed"), 0);
+  },
+);
+
+dbTest("list and get: operator views across orgs", async () => {
+  const a = await BfJob.create({ type: "a", payload: { n: 1 } }, TEST_CV);
+  const { CurrentViewer } = await import("../CurrentViewer.ts");
+  const b = await BfJob.create(
+    { type: "b", payload: { n: 2 } },
+    CurrentViewer.forOrg("another_org"),
+  );
+  const failed = await failedJob("c");
+  assert.equal((await BfJob.get(b.id))?.cv.orgId, "another_org");
+  assert.equal(await BfJob.get("nope"), null);
+  assert.deepEqual(
+    new Set((await BfJob.list()).map((j) => j.id)),
+    new Set([a.id, b.id, failed.id]),
+  );
+  assert.deepEqual((await BfJob.list({ status: "failed" })).map((j) => j.id), [
+    failed.id,
+  ]);
+  assert.deepEqual((await BfJob.list({ type: "b" })).map((j) => j.id), [b.id]);
+  assert.equal((await BfJob.list({ limit: 1 })).length, 1);
+  await assert.rejects(
+    BfJob.list({ status: "bogus" as "failed" }),
+    TypeError,
+  );
+});
+
+dbTest("the memo's ops query works verbatim and counts by status", async () => {
+  // 2 available, 1 claimed, 1 running, 3 completed, 2 failed, plus other classes.
+  await BfJob.createMany(
+    Array.from({ length: 9 }, (_, i) => ({ type: "t", payload: { i } })),
+    TEST_CV,
+  );
+  const claimed = await BfJob.claimNext("w", { limit: 7 });
+  await BfJob.completeMany("w", claimed.slice(0, 3).map((j) => j.held));
+  await BfJob.failMany(
+    "w",
+    claimed.slice(3, 5).map((j) => ({
+      ...j.held,
+      error: "x",
+      retryDelayMs: 0,
+      permanent: true,
+    })),
+  );
+  await claimed[5].start();
+  await bfDb.query(
+    `INSERT INTO bfdb (bf_gid, bf_oid, bf_cid, class_name, props, sort_value)
+     SELECT 'other-' || g, 'o', 'o', 'Invoice', jsonb_build_object('status', 'completed'), g
+     FROM generate_series(1, 5) g`,
+  );
+  const rows = await bfDb.query<Record<string, unknown>>(
+    "SELECT props->>'status', COUNT(*) FROM bfDb WHERE class_name = 'BfJob' GROUP BY 1",
+  );
+  const counts = Object.fromEntries(
+    rows.map((row) => {
+      const [status, count] = Object.values(row);
+      return [status, Number(count)];
+    }),
+  );
+  assert.deepEqual(counts, {
+    available: 2,
+    claimed: 1,
+    running: 1,
+    completed: 3,
+    failed: 2,
+  });
+  // jobStats and queueDepth agree.
+  const stats = await jobStats();
+  assert.equal(stats.available, 2);
+  assert.equal(stats.failed, 2);
+  assert.equal(stats.inFlight, 2);
+  assert.ok(stats.oldestAvailableAgeSeconds !== null);
+  assert.deepEqual(await queueDepth(), { t: 2 });
+});
+
+/** Strings that break naive SQL, JSON, shells or renderers. */
+const HOSTILE = [
+  "'; DROP TABLE bfdb; --",
+  `Robert'); DELETE FROM bfdb WHERE ('1'='1`,
+  '" OR "1"="1',
+  "$1",
+  "$2::text[]",
+  "$$; SELECT pg_sleep(1); $$",
+  "\\",
+  "\\u0000 (an escaped NUL, literally)",
+  "back`tick ${x}",
+  "line\nbreak\r\ttab",
+  "unicode: ñ 日本語 עברית 🎉👩‍👩‍👧 \u2028\u2029 \ufeff",
+  "%_ LIKE wildcards",
+  "props->>'status'",
+  "?| ? ?&",
+];
+
+dbTest(
+  "hostile strings as workerId, type and payload are stored and returned unchanged",
+  async () => {
+    const payload = {
+      values: HOSTILE,
+      keys: Object.fromEntries(HOSTILE.map((s, i) => [s, i])),
+      nested: { "'": { '"': { "$1": HOSTILE[0] } } },
+    };
+    for (const [i, hostile] of HOSTILE.entries()) {
+      const created = await BfJob.create({ type: hostile, payload }, TEST_CV);
+      assert.equal(created.props.type, hostile);
+      assert.deepEqual(created.props.payload, payload);
+      // Claimed by a hostile worker id, filtered by a hostile type.
+      const workerId = HOSTILE[(i + 1) % HOSTILE.length];
+      const job = await BfJob.claimNext(workerId, { types: [hostile] });
+      assert.equal(job?.id, created.id, `claim ${JSON.stringify(hostile)}`);
+      assert.equal(job.props.type, hostile);
+      assert.equal(job.props.workerId, workerId);
+      assert.deepEqual(job.props.payload, payload);
+      const stored = await jobPropsX(created.id);
+      assert.equal(stored.type, hostile);
+      assert.equal(stored.workerId, workerId);
+      assert.deepEqual(stored.payload, payload);
+      assert.deepEqual(await BfJob.heartbeat(workerId, 60_000), [created.id]);
+      // A hostile error message and cancel reason too.
+      if (i % 2 === 0) {
+        assert.equal(await job.fail(hostile, { permanent: true }), "failed");
+        assert.equal((await jobPropsX(created.id)).error, hostile);
+      } else {
+        assert.equal(await job.complete(), true);
+      }
+      assert.deepEqual((await BfJob.list({ type: hostile })).map((j) => j.id), [
+        created.id,
+      ]);
+    }
+    const cancelMe = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
+    assert.equal(await BfJob.cancel(cancelMe.id, HOSTILE[0]), true);
+    assert.equal((await jobProps(cancelMe.id))?.error, HOSTILE[0]);
+    assert.equal((await BfJob.retryAllFailed(HOSTILE[0])).length, 1);
+
+    // The table and its indexes are intact.
+    assert.equal(await countJobs(), HOSTILE.length + 1);
+    const [{ n }] = await bfDb.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_indexes
+     WHERE tablename = 'bfdb' AND indexname IN ('bfdb_jobs_available', 'bfdb_jobs_in_flight')`,
+    );
+    assert.equal(Number(n), 2);
+  },
+);

@@ -66,7 +66,8 @@ export async function main(argv: string[]): Promise<number> {
     summary: table,
     runs,
   };
-  const paths = await writeResults(date.replaceAll(":", "-"), raw, markdown);
+  const stamp = date.replaceAll(":", "-") + (options.quick ? "-quick" : "");
+  const paths = await writeResults(stamp, raw, markdown);
   console.log(markdown);
   console.error(`wrote ${paths.join(", ")}`);
   return runs.every((r) => r.ok) ? 0 : 1;

@@ -20,14 +20,14 @@ export const ours: System = {
   id: "ours",
   label: "bfmono jobs (ours)",
   historyNote:
-    "ours: the bfdb table holds the depth in completed BfJob rows plus as many nodes of another class (our production shape).",
+    "ours: the bfdb table holds the depth in completed BfJob rows plus as many " +
+    "nodes of another class (our production shape).",
   configNote: (c) =>
-    `ours: startWorker({ concurrency: ${c} }) from apps/collector/worker.ts with its defaults ` +
-    `otherwise; logger at warn; no HTTP server (the peers' bench workers serve none either).`,
+    `ours: startWorker({ concurrency: ${c} }) from apps/collector/worker.ts, its defaults ` +
+    "otherwise; logger at warn; no HTTP server (the peers' bench workers serve none either).",
   async unavailable() {
-    for (
-      const rel of ["apps/collector/worker.ts", "apps/bfDb/nodeTypes/BfJob.ts"]
-    ) {
+    const needed = ["apps/collector/worker.ts", "apps/bfDb/nodeTypes/BfJob.ts"];
+    for (const rel of needed) {
       try {
         await Deno.stat(`${REPO_ROOT}${rel}`);
       } catch {

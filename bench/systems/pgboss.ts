@@ -8,14 +8,17 @@ export const pgboss: System = {
   id: "pgboss",
   label: "pg-boss 12.38.0",
   historyNote:
-    "pg-boss keeps completed jobs (7 days by default): its W4 table holds the depth in completed jobs of the bench queue plus as many in another queue, all in its one job table.",
-  configNote: (c) =>
-    `pg-boss config: useListenNotify on, queues created with notify: true; work() with ` +
-    `localConcurrency ${c}, batchSize ${PGBOSS_BATCH} (so ${c} × ${PGBOSS_BATCH} jobs may be ` +
-    `fetched ahead, like graphile-worker's localQueue of 500; each batch's jobs run one after ` +
-    `another, so ${c} run at once), burstWhenBatchFull, pollingIntervalSeconds 0.5; pool max ${
-      c + 1
-    }.`,
+    "pg-boss keeps completed jobs (7 days by default): its W4 table holds the " +
+    "depth in completed jobs of the bench queue plus as many in another queue, all in its " +
+    "one job table (job_common).",
+  configNote(c) {
+    const b = PGBOSS_BATCH;
+    const pool = c + 1;
+    return `pg-boss config: useListenNotify on, queues created with notify: true; work() with ` +
+      `localConcurrency ${c}, batchSize ${b} (so ${c} × ${b} jobs may be fetched ahead, like ` +
+      `graphile-worker's localQueue; each batch's jobs run one after another, so ${c} run at ` +
+      `once), burstWhenBatchFull, pollingIntervalSeconds 0.5; pool max ${pool}.`;
+  },
   unavailable: () => Promise.resolve(undefined),
   setup: (env) => nodeScript("pgboss/setup.mjs", env, "pg-boss setup"),
   enqueue: (env) => nodeScript("pgboss/enqueue.mjs", env, "pg-boss enqueue"),

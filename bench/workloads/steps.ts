@@ -1,4 +1,3 @@
-import { now } from "../lib/clock.ts";
 import { BenchProcess, type ProtoEvent } from "../lib/proc.ts";
 import type { RunContext } from "./context.ts";
 
@@ -9,7 +8,7 @@ const MIN = 60_000;
 export function benchEnv(
   ctx: RunContext,
   extra: Record<string, string | number> = {},
-) {
+): Record<string, string> {
   const env: Record<string, string> = {
     DATABASE_URL: ctx.url,
     BENCH_CONCURRENCY: String(ctx.sizes.concurrency),
@@ -124,9 +123,4 @@ export function handled(worker: BenchProcess): number {
 /** Stops workers (SIGTERM, then SIGKILL after a grace period); never throws. */
 export async function stopWorkers(workers: BenchProcess[]): Promise<void> {
   await Promise.all(workers.map((w) => w.stop(15_000).catch(() => w.kill())));
-}
-
-/** Milliseconds elapsed since `t`. */
-export function since(t: number): number {
-  return now() - t;
 }

@@ -1,6 +1,5 @@
 import { bfDb } from "../bfDb.ts";
 import { BF_COLUMNS, type BfRow } from "../classes/nodeRow.ts";
-import { JOB_CLASS_NAME } from "./jobStates.ts";
 
 /** What to claim and how long to hold it. */
 export interface ClaimJobsOptions {
@@ -56,7 +55,6 @@ export function claimJobsQuery(
   return {
     text: CLAIM_JOBS_SQL,
     params: [
-      JOB_CLASS_NAME,
       types,
       limit,
       workerId,
@@ -69,26 +67,29 @@ export function claimJobsQuery(
 const CLAIM_COLUMNS = BF_COLUMNS.split(", ").map((c) => `j.${c}`).join(", ");
 
 /**
- * The claim: pick with FOR UPDATE SKIP LOCKED, mark claimed by $4 with a lease of $5 ms, count
- * the attempt, return the rows. $1 class, $2 types or null, $3 limit, $6 go straight to running.
+ * The claim: pick with FOR UPDATE SKIP LOCKED, mark claimed by $3 with a lease of $4 ms, count
+ * the attempt, return the rows. $1 types or null, $2 limit, $5 go straight to running.
+ * The class and status are literals, not parameters, so that every plan, including the generic
+ * plan PostgreSQL switches prepared statements to, can prove the `bfdb_jobs_available` partial
+ * index's predicate (`class_name = $1` cannot: its value is unknown when a generic plan is made).
  */
 export const CLAIM_JOBS_SQL = `WITH picked AS (
        SELECT bf_gid FROM bfdb
-       WHERE class_name = $1
+       WHERE class_name = 'BfJob'
          AND props->>'status' = 'available'
          AND props->>'runAt' <= bfdb_iso(now())
-         AND ($2::text[] IS NULL OR props->>'type' = ANY($2::text[]))
+         AND ($1::text[] IS NULL OR props->>'type' = ANY($1::text[]))
        ORDER BY ((props->>'priority')::int) DESC, (props->>'runAt'), bf_gid
-       LIMIT $3
+       LIMIT $2
        FOR UPDATE SKIP LOCKED
      )
      UPDATE bfdb j SET
        props = j.props || jsonb_build_object(
-         'status', CASE WHEN $6::boolean THEN 'running' ELSE 'claimed' END,
-         'workerId', $4::text,
+         'status', CASE WHEN $5::boolean THEN 'running' ELSE 'claimed' END,
+         'workerId', $3::text,
          'attempts', (j.props->>'attempts')::int + 1,
-         'lockedUntil', bfdb_iso(now() + $5::int * interval '1 millisecond')
-       ) || CASE WHEN $6::boolean THEN jsonb_build_object('startedAt', bfdb_iso(now()))
+         'lockedUntil', bfdb_iso(now() + $4::int * interval '1 millisecond')
+       ) || CASE WHEN $5::boolean THEN jsonb_build_object('startedAt', bfdb_iso(now()))
                  ELSE '{}'::jsonb END,
        last_updated = now()
      FROM picked

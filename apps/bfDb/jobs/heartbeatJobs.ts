@@ -1,5 +1,17 @@
 import { bfDb } from "../bfDb.ts";
-import { JOB_CLASS_NAME } from "./jobStates.ts";
+
+/**
+ * The heartbeat statement: $1 worker id, $2 lease in ms. The class is a literal so every plan,
+ * generic ones included, can use the `bfdb_jobs_in_flight` partial index.
+ */
+export const HEARTBEAT_SQL = `UPDATE bfdb SET
+       props = props || jsonb_build_object(
+         'lockedUntil', bfdb_iso(now() + $2::int * interval '1 millisecond')),
+       last_updated = now()
+     WHERE class_name = 'BfJob'
+       AND props->>'workerId' = $1::text
+       AND props->>'status' IN ('claimed', 'running')
+     RETURNING bf_gid`;
 
 /**
  * Extends the lease of every job `workerId` holds, in one statement; returns the ids still held,
@@ -15,15 +27,8 @@ export async function heartbeatJobs(
     );
   }
   const rows = await bfDb.query<{ bf_gid: string }>(
-    `UPDATE bfdb SET
-       props = props || jsonb_build_object(
-         'lockedUntil', bfdb_iso(now() + $3::int * interval '1 millisecond')),
-       last_updated = now()
-     WHERE class_name = $1
-       AND props->>'workerId' = $2::text
-       AND props->>'status' IN ('claimed', 'running')
-     RETURNING bf_gid`,
-    [JOB_CLASS_NAME, workerId, leaseMs],
+    HEARTBEAT_SQL,
+    [workerId, leaseMs],
   );
   return rows.map((row) => row.bf_gid);
 }

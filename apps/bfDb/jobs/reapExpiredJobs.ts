@@ -1,5 +1,4 @@
 import { bfDb } from "../bfDb.ts";
-import { JOB_CLASS_NAME } from "./jobStates.ts";
 
 /** What the reaper did to one job whose lease had expired. */
 export interface ReapOutcome {
@@ -10,18 +9,15 @@ export interface ReapOutcome {
 }
 
 /**
- * Returns claimed or running jobs whose lease has passed (their worker died or hung) to
- * `available`, or to `failed` when no attempts are left, recording why. Safe to run from
- * every worker at once: rows another reaper holds are skipped.
+ * The reap statement; $1 is the most jobs to reap. The class is a literal so every plan,
+ * generic ones included, can use the `bfdb_jobs_in_flight` partial index.
  */
-export async function reapExpiredJobs(limit = 1_000): Promise<ReapOutcome[]> {
-  const rows = await bfDb.query<ReapOutcome>(
-    `WITH expired AS (
+export const REAP_EXPIRED_SQL = `WITH expired AS (
        SELECT bf_gid FROM bfdb
-       WHERE class_name = $1
+       WHERE class_name = 'BfJob'
          AND props->>'status' IN ('claimed', 'running')
          AND props->>'lockedUntil' < bfdb_iso(now())
-       LIMIT $2
+       LIMIT $1
        FOR UPDATE SKIP LOCKED
      ), reaped AS (
        SELECT j.bf_gid,
@@ -49,8 +45,22 @@ export async function reapExpiredJobs(limit = 1_000): Promise<ReapOutcome[]> {
      FROM reaped r
      WHERE j.bf_gid = r.bf_gid
      RETURNING j.bf_gid AS id, j.props->>'type' AS type, j.props->>'status' AS status,
-               r.worker_id AS "workerId"`,
-    [JOB_CLASS_NAME, limit],
+               r.worker_id AS "workerId"`;
+
+/**
+ * Returns claimed or running jobs whose lease has passed (their worker died or hung) to
+ * `available`, or to `failed` when no attempts are left, recording why. Safe to run from
+ * every worker at once: rows another reaper holds are skipped.
+ */
+export async function reapExpiredJobs(limit = 1_000): Promise<ReapOutcome[]> {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(
+      `reapExpiredJobs: limit must be a positive integer, got ${limit}`,
+    );
+  }
+  const rows = await bfDb.query<ReapOutcome>(
+    REAP_EXPIRED_SQL,
+    [limit],
   );
   // Plain objects: callers get no driver-specific result type.
   return rows.map(({ id, type, status, workerId }) => ({

@@ -138,10 +138,14 @@ dbTest(
       await bfDb.query(
         `PREPARE claim_generic(text, text[], int, text, int, boolean) AS ${generic.text}`,
       );
-      const plan = await explain(
-        "EXECUTE claim_generic($1::text, $2::text[], $3::int, $4::text, $5::int, $6::boolean)",
+      // EXECUTE's arguments cannot be protocol parameters under EXPLAIN, so the server
+      // quotes the same values into the EXECUTE text with format(%L).
+      const [{ execute }] = await bfDb.query<{ execute: string }>(
+        `SELECT format('EXECUTE claim_generic(%L, %L, %L, %L, %L, %L)',
+                       $1::text, $2::text[], $3::int, $4::text, $5::int, $6::boolean) AS execute`,
         generic.params,
       );
+      const plan = await explain(execute);
       assertServedByAvailableIndex(plan, "generic plan");
       await bfDb.query("DEALLOCATE claim_generic");
     });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { loadMigrations, migrate } from "../migrate.ts";
 import { createEmptyDatabase, dropDatabase } from "../testing/testDatabase.ts";
 import type { BfDbBackend } from "./BfDbBackend.ts";
-import { PgliteBackend } from "./PgliteBackend.ts";
+import { EmbeddedDatabaseBusyError, PgliteBackend } from "./PgliteBackend.ts";
 import { PostgresBackend } from "./PostgresBackend.ts";
 
 /** A backend opened for one test, and how to dispose of everything it made. */
@@ -374,6 +374,11 @@ Deno.test({
     try {
       const first = await PgliteBackend.open(`${dir}/data`);
       try {
+        // One process at a time: a second opener of the same directory is refused.
+        await assert.rejects(
+          PgliteBackend.open(`${dir}/data`),
+          EmbeddedDatabaseBusyError,
+        );
         assert.notDeepEqual(await migrate(first), []);
         await first.query(
           `INSERT INTO bfdb (bf_gid, bf_oid, bf_cid, class_name, props, sort_value)

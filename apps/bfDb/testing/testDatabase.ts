@@ -66,9 +66,13 @@ export async function withTestDatabase<T>(
     bfDb.use(backend);
     return await fn({ url, name, backend });
   } finally {
-    if (bfDb.isReady && bfDb.backend === backend) await bfDb.close();
-    else await backend.close();
-    await dropDatabase(name);
+    try {
+      if (bfDb.isReady && bfDb.backend === backend) await bfDb.close();
+      else await backend.close();
+    } finally {
+      // Dropped even when closing failed (FORCE ends whatever is still connected).
+      await dropDatabase(name);
+    }
   }
 }
 

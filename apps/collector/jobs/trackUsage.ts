@@ -2,8 +2,9 @@
  * The memo's `track_usage` job: sends one analytics event to PostHog's capture API.
  *
  * Delivery is at-least-once, so every attempt sends the same `uuid` (the event's own, else the
- * job id) and the same `timestamp` (the event's own, else when the job was created): PostHog
- * keeps one event per uuid and timestamp, so a retried capture is not counted twice.
+ * job id, a UUIDv7) and the same `timestamp` (the event's own, else when the job was created).
+ * PostHog drops events whose uuid it has already seen for the same event, person and day, so a
+ * retried capture is not counted twice, even when the retry lands after midnight.
  *
  * @module
  */

@@ -7,6 +7,8 @@ import { bfDb } from "./bfDb.ts";
 import { BfEdge } from "./classes/BfEdge.ts";
 import { CurrentViewer } from "./CurrentViewer.ts";
 import { BfValidationError } from "./errors.ts";
+import { migrate } from "./migrate.ts";
+import { PgliteBackend } from "./storage/PgliteBackend.ts";
 import { BfExamplePerson, BfExampleThing } from "./testing/ExampleNodes.ts";
 import { dbTest } from "./testing/testDatabase.ts";
 
@@ -64,9 +66,8 @@ dbTest(
         existing.props.count = 99;
         await existing.save();
         await BfExampleThing.create({ name: "new" }, cv);
-        // deno-lint-ignore no-explicit-any
         await BfExampleThing.create(
-          { name: "bad", color: "purple" as any },
+          { name: "bad", color: "purple" as never },
           cv,
         );
       }),
@@ -287,5 +288,57 @@ dbTest(
       bfDb.use(saved);
     }
     assert.equal(bfDb.isReady, true);
+    const rows = await bfDb.query<{ one: number }>("SELECT 1 AS one");
+    assert.equal(rows[0].one, 1);
   },
 );
+
+Deno.test({
+  name: "node operations and transactions run the same on the embedded backend",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const backend = await PgliteBackend.open();
+    try {
+      await migrate(backend);
+      bfDb.use(backend);
+      const thing = await BfExampleThing.create(
+        { name: "embedded", data: { n: [1, "x"] } },
+        cv,
+      );
+      const person = await BfExamplePerson.create({ name: "owner" }, cv);
+      await BfEdge.link(person, thing, cv, "owns");
+      const found = await BfExampleThing.findX(cv, thing.id);
+      assert.deepEqual(found.props, thing.props);
+      assert.deepEqual(found.metadata, thing.metadata);
+      assert.equal(typeof found.metadata.sortValue, "number");
+      thing.props.count = 3;
+      await thing.save();
+      assert.deepEqual(
+        (await BfExampleThing.query(cv, { props: { count: 3 } })).map((n) =>
+          n.id
+        ),
+        [thing.id],
+      );
+      await assert.rejects(
+        bfDb.transaction(async () => {
+          await BfExampleThing.create({ name: "first" }, cv);
+          await bfDb.transaction(() =>
+            BfExamplePerson.create({ name: "second" }, cv)
+          );
+          throw new Error("roll back both");
+        }),
+        /roll back both/,
+      );
+      assert.deepEqual(await names(), ["embedded", "owner"]);
+      assert.deepEqual(
+        (await person.queryTargets(BfExampleThing, "owns")).map((n) => n.id),
+        [thing.id],
+      );
+      assert.equal(await thing.delete(), true);
+      assert.deepEqual(await person.queryTargets(BfExampleThing), []);
+    } finally {
+      await bfDb.close();
+    }
+  },
+});

@@ -10,6 +10,8 @@ export interface WorkerConfig {
   environment: string;
   posthogHost: string | undefined;
   posthogApiKey: string | undefined;
+  /** Most jobs claimed ahead of free slots (only while jobs are short). */
+  prefetch: number;
   /** How often to look for jobs when no NOTIFY arrives. */
   pollIntervalMs: number;
   /** How long running jobs may take to finish after SIGINT/SIGTERM. */
@@ -83,13 +85,24 @@ function oneOf<T extends string>(
   return raw.trim() as T;
 }
 
+/**
+ * The `DATABASE_URL` setting: a postgres:// or postgresql:// URL, or undefined (unset or empty)
+ * for the embedded database; throws ConfigError otherwise. The worker and the operator tasks
+ * read it the same way.
+ */
+export function databaseUrlFromEnv(
+  env: Env = Deno.env.toObject(),
+): string | undefined {
+  return url(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
+}
+
 /** Reads and validates the worker configuration; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
   const jobTimeoutMs = integer(env, "JOB_TIMEOUT_MS", 300_000, 1, 86_400_000);
   const leaseMs = integer(env, "JOB_LEASE_MS", 30_000, 1_000, 3_600_000);
   const posthogApiKey = env.POSTHOG_API_KEY?.trim() || undefined;
   const config: WorkerConfig = {
-    databaseUrl: url(env, "DATABASE_URL", ["postgres:", "postgresql:"]),
+    databaseUrl: databaseUrlFromEnv(env),
     concurrency: integer(env, "WORKER_CONCURRENCY", 10, 1, 1_000),
     jobTimeoutMs,
     leaseMs,
@@ -102,6 +115,7 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
     ], "development"),
     posthogHost: url(env, "POSTHOG_HOST", ["http:", "https:"]),
     posthogApiKey,
+    prefetch: integer(env, "WORKER_PREFETCH", 100, 0, 10_000),
     pollIntervalMs: integer(env, "WORKER_POLL_INTERVAL_MS", 2_000, 10, 600_000),
     shutdownGraceMs: integer(
       env,
@@ -164,6 +178,11 @@ export const CONFIG_VARIABLES = [
     "POSTHOG_API_KEY",
     "unset",
     "PostHog project key; track_usage jobs wait unclaimed while unset",
+  ],
+  [
+    "WORKER_PREFETCH",
+    "100",
+    "most jobs one worker claims ahead of free slots, when jobs are short",
   ],
   ["WORKER_POLL_INTERVAL_MS", "2000", "fallback poll when no NOTIFY arrives"],
   [

@@ -5,6 +5,7 @@ import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
 import { EmbeddedDatabaseBusyError } from "@bfmono/apps/bfDb/storage/PgliteBackend.ts";
 import { createLogger, type Logger } from "@bfmono/packages/logger/logger.ts";
 import { ConfigError, loadConfig, type WorkerConfig } from "./config.ts";
+import { guardDriverRejections } from "./driverRejections.ts";
 import {
   findLiveEmbeddedWorker,
   removeWorkerFile,
@@ -69,6 +70,7 @@ export async function runWorkerProcess(
   for (const [signal, handler] of handlers) {
     Deno.addSignalListener(signal, handler);
   }
+  const unguard = guardDriverRejections(logger);
 
   try {
     let backend: BfDbBackend | null;
@@ -102,6 +104,7 @@ export async function runWorkerProcess(
     logger.info("worker exited cleanly");
     return 0;
   } finally {
+    unguard();
     for (const [signal, handler] of handlers) {
       Deno.removeSignalListener(signal, handler);
     }

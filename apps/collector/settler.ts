@@ -5,8 +5,11 @@ import type { Logger } from "@bfmono/packages/logger/logger.ts";
 import { jobLogger } from "./jobLogger.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 
+/** How long a claimed-ahead job may run before its `running` status is written. */
+const START_WRITE_DELAY_MS = 250;
+
 type Pending =
-  | { kind: "complete"; job: BfJob }
+  | { kind: "complete"; job: BfJob; startedAt?: string }
   | { kind: "fail"; job: BfJob; error: string; permanent: boolean }
   | { kind: "release"; job: BfJob };
 
@@ -32,6 +35,8 @@ export class Settler {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
   #failures = 0;
+  readonly #starts = new Map<string, { job: BfJob; startedAt: string }>();
+  #startTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: SettlerOptions) {
     this.#options = { maxBatch: 200, maxDelayMs: 2, ...options };
@@ -42,19 +47,57 @@ export class Settler {
     return this.#pending.length;
   }
 
+  /**
+   * Notes that a job claimed ahead has started. The `running` write waits a little: a job that
+   * settles first is written once, with its start time in the settle, instead of twice.
+   */
+  started(job: BfJob): void {
+    this.#starts.set(job.id, { job, startedAt: new Date().toISOString() });
+    this.#startTimer ??= setTimeout(() => {
+      this.#startTimer = undefined;
+      void this.#writeStarts();
+    }, START_WRITE_DELAY_MS);
+  }
+
   /** Queues a completion. */
   complete(job: BfJob): void {
-    this.#add({ kind: "complete", job });
+    this.#add({ kind: "complete", job, startedAt: this.#takeStart(job) });
   }
 
   /** Queues a failed attempt; permanent ones are dead-lettered. */
   fail(job: BfJob, error: string, permanent: boolean): void {
+    this.#takeStart(job);
     this.#add({ kind: "fail", job, error, permanent });
   }
 
   /** Queues a hand-back that does not count the attempt. */
   release(job: BfJob): void {
+    this.#takeStart(job);
     this.#add({ kind: "release", job });
+  }
+
+  #takeStart(job: BfJob): string | undefined {
+    const start = this.#starts.get(job.id);
+    this.#starts.delete(job.id);
+    return start?.startedAt;
+  }
+
+  async #writeStarts(): Promise<void> {
+    const starts = [...this.#starts.values()];
+    this.#starts.clear();
+    if (starts.length === 0) return;
+    try {
+      await BfJob.startMany(
+        this.#options.workerId,
+        starts.map((s) => ({ ...s.job.held, startedAt: s.startedAt })),
+      );
+    } catch (error) {
+      // Only the `running` label is lost: the lease still covers the job, and its settle
+      // records the start time.
+      this.#options.logger.warn("could not mark started jobs running", {
+        error,
+      });
+    }
   }
 
   #add(item: Pending): void {
@@ -91,6 +134,9 @@ export class Settler {
 
   /** Flushes until nothing is pending or `deadline` (epoch ms) passes; returns what is left. */
   async drain(deadline: number): Promise<number> {
+    clearTimeout(this.#startTimer);
+    this.#startTimer = undefined;
+    await this.#writeStarts();
     while (this.#pending.length > 0 || this.#flushing) {
       await this.flush();
       if (this.#pending.length === 0) break;
@@ -109,7 +155,13 @@ export class Settler {
     const releases = batch.filter((p) => p.kind === "release");
     try {
       const [completed, failed, released] = await Promise.all([
-        BfJob.completeMany(workerId, completes.map((p) => p.job.held)),
+        BfJob.completeMany(
+          workerId,
+          completes.map((p) => ({
+            ...p.job.held,
+            startedAt: p.kind === "complete" ? p.startedAt : undefined,
+          })),
+        ),
         BfJob.failMany(
           workerId,
           fails.map((p) => ({

@@ -17,6 +17,7 @@ import {
 } from "./maintenance/scheduler.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { HandlerRegistry } from "./registry.ts";
+import { PrefetchPacer } from "./prefetchPacer.ts";
 import { Settler } from "./settler.ts";
 import type { StandardSchemaV1 } from "./standardSchema.ts";
 
@@ -27,6 +28,8 @@ export interface WorkerLoopConfig {
   leaseMs: number;
   pollIntervalMs: number;
   shutdownGraceMs: number;
+  /** Most jobs to claim ahead of free slots, when jobs are short enough for it to pay. */
+  prefetch: number;
 }
 
 /** Defaults matching the documented environment defaults. */
@@ -36,6 +39,7 @@ export const DEFAULT_LOOP_CONFIG: WorkerLoopConfig = {
   leaseMs: 30_000,
   pollIntervalMs: 2_000,
   shutdownGraceMs: 25_000,
+  prefetch: 100,
 };
 
 /** What `startWorker` needs: handlers and settings; bfDb must already have a migrated backend. */
@@ -64,6 +68,9 @@ export class Worker {
   readonly config: WorkerLoopConfig;
   readonly logger: Logger;
   readonly #running = new Map<string, RunningJob>();
+  /** Jobs claimed ahead (status `claimed`), started as slots free up. */
+  #buffer: { job: BfJob; claimedAt: number }[] = [];
+  readonly #pacer: PrefetchPacer;
   readonly #settler: Settler;
   readonly #duties: Periodic[] = [];
   readonly #recurring: readonly RecurringJob[];
@@ -88,10 +95,12 @@ export class Worker {
         DEFAULT_LOOP_CONFIG.pollIntervalMs,
       shutdownGraceMs: given.shutdownGraceMs ??
         DEFAULT_LOOP_CONFIG.shutdownGraceMs,
+      prefetch: given.prefetch ?? DEFAULT_LOOP_CONFIG.prefetch,
     };
     this.logger = (options.logger ??
       createLogger({ service: "collector", environment: "development" }))
       .child({ workerId: this.id });
+    this.#pacer = new PrefetchPacer(this.config.prefetch);
     this.#settler = new Settler({
       workerId: this.id,
       logger: this.logger,
@@ -122,12 +131,12 @@ export class Worker {
     this.#duties.push(
       new Periodic(
         heartbeatIntervalMs(leaseMs),
-        () => this.#heartbeat(),
+        () => this.#bounded("heartbeat", this.#heartbeat()),
         report("heartbeat"),
       ),
       new Periodic(
         reaperIntervalMs(leaseMs),
-        () => this.#reap(),
+        () => this.#bounded("reaper", this.#reap()),
         report("reaper"),
       ),
       new Periodic(
@@ -140,7 +149,7 @@ export class Worker {
       this.#duties.push(
         new Periodic(
           SCHEDULER_INTERVAL_MS,
-          () => this.#schedule(),
+          () => this.#bounded("scheduler", this.#schedule()),
           report("scheduler"),
         ),
       );
@@ -153,6 +162,27 @@ export class Worker {
       ...this.config,
     });
     this.#loop = this.#claimLoop();
+  }
+
+  /**
+   * Fails a maintenance duty that gets no answer in time, so an outage is logged and
+   * `databaseReachable` reflects it: while a database refuses connections, postgres.js can
+   * keep a query waiting on a connection it retries forever, and a duty that never settles
+   * would never run (or report) again. The late answer, if any, is ignored.
+   */
+  #bounded(operation: string, work: Promise<void>): Promise<void> {
+    const ms = Math.min(10_000, Math.max(1_000, this.config.leaseMs));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`${operation}: no answer from the database in ${ms} ms`),
+          ),
+        ms,
+      );
+    });
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
   }
 
   async #listen(): Promise<void> {
@@ -174,8 +204,14 @@ export class Worker {
   async #claimLoop(): Promise<void> {
     const types = this.registry.types;
     while (!this.#stopping) {
+      this.#startBuffered();
       const free = this.config.concurrency - this.#running.size;
-      if (free <= 0 || !this.#mayHaveWork) {
+      const ahead = this.#pacer.prefetchTarget();
+      const wanted = free + ahead - this.#buffer.length;
+      // With slots free, claim at once; with all busy, top the buffer up only once it runs
+      // half empty, so claims come in batches rather than one job at a time.
+      const worthClaiming = free > 0 || this.#buffer.length <= ahead / 2;
+      if (wanted <= 0 || !worthClaiming || !this.#mayHaveWork) {
         await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = undefined;
         continue;
@@ -186,11 +222,13 @@ export class Worker {
         this.#mayHaveWork = false;
         jobs = await BfJob.claimNext(this.id, {
           types,
-          limit: free,
+          limit: wanted,
           leaseMs: this.config.leaseMs,
-          start: true,
+          startCount: Math.max(0, free),
         });
-        this.metrics.observeClaim((performance.now() - started) / 1000);
+        const seconds = (performance.now() - started) / 1000;
+        this.metrics.observeClaim(seconds);
+        this.#pacer.observeClaim(seconds);
         this.#databaseOk();
       } catch (error) {
         this.#databaseError("claim", error);
@@ -204,8 +242,22 @@ export class Worker {
         for (const job of jobs) this.#settler.release(job);
         break;
       }
-      if (jobs.length === free) this.#mayHaveWork = true;
-      for (const job of jobs) this.#launch(job);
+      if (jobs.length === wanted) this.#mayHaveWork = true;
+      for (const job of jobs) {
+        if (job.props.status === "running") this.#launch(job);
+        else this.#buffer.push({ job, claimedAt: performance.now() });
+      }
+    }
+  }
+
+  /** Starts buffered (claimed-ahead) jobs while slots are free; their start is written lazily. */
+  #startBuffered(): void {
+    while (
+      this.#buffer.length > 0 && this.#running.size < this.config.concurrency
+    ) {
+      const { job } = this.#buffer.shift()!;
+      this.#settler.started(job);
+      this.#launch(job);
     }
   }
 
@@ -244,6 +296,7 @@ export class Worker {
       clearTimeout(timeout);
       this.#running.delete(job.id);
       this.metrics.running = this.#running.size;
+      this.#pacer.observeFinished();
       if (outcome.kind === "completed") this.#settler.complete(job);
       else if (outcome.kind === "failed") {
         this.#settler.fail(job, outcome.error, outcome.permanent);
@@ -258,9 +311,15 @@ export class Worker {
   async #heartbeat(): Promise<void> {
     if (!this.#unlisten) await this.#listen();
     const sentAt = performance.now();
-    if (this.#running.size === 0 && this.#settler.backlog === 0) return;
+    if (
+      this.#running.size === 0 && this.#buffer.length === 0 &&
+      this.#settler.backlog === 0
+    ) return;
     const held = await renewLeases(this.id, this.config.leaseMs);
     this.#databaseOk();
+    this.#buffer = this.#buffer.filter((b) =>
+      b.claimedAt >= sentAt || held.has(b.job.id)
+    );
     for (const entry of this.#running.values()) {
       if (entry.claimedAt < sentAt && !held.has(entry.job.id)) {
         entry.controller.abort(
@@ -327,6 +386,8 @@ export class Worker {
       graceMs,
     });
     await this.#loop;
+    for (const { job } of this.#buffer) this.#settler.release(job);
+    this.#buffer = [];
     const deadline = Date.now() + graceMs;
     while (this.#running.size > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 25));

@@ -108,12 +108,17 @@ export class BenchProcess {
   ): Promise<ProtoEvent> {
     const deadline = now() + timeoutMs;
     let seen = 0;
+    let ended = false;
     while (true) {
       for (; seen < this.events.length; seen++) {
         if (pred(this.events[seen])) return this.events[seen];
       }
+      if (ended) throw this.#failure(`exited with code ${this.#exited?.code}`);
       if (this.#exited) {
-        throw this.#failure(`exited with code ${this.#exited.code}`);
+        // Its last lines may still be in the pipes: read them all, then look once more.
+        await Promise.race([this.#drained, sleep(2_000)]);
+        ended = true;
+        continue;
       }
       const left = deadline - now();
       if (left <= 0) throw this.#failure(`timed out after ${timeoutMs} ms`);
@@ -132,17 +137,18 @@ export class BenchProcess {
     return status;
   }
 
-  /** Sends SIGTERM, waits up to `graceMs` for a clean exit, then SIGKILL. */
+  /** Sends SIGTERM, waits up to `graceMs` for a clean exit, then SIGKILL; reads its last lines. */
   async stop(graceMs = 15_000): Promise<Deno.CommandStatus> {
-    if (this.#exited) return this.#exited;
-    try {
-      this.#child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    const timer = sleep(graceMs).then(() => undefined);
-    const status = await Promise.race([this.#exit, timer]);
-    if (status) return status;
-    this.kill();
-    return await this.#exit;
+    if (!this.#exited) {
+      try {
+        this.#child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      const timer = sleep(graceMs).then(() => undefined);
+      if (!await Promise.race([this.#exit, timer])) this.kill();
+    }
+    const status = await this.#exit;
+    await Promise.race([this.#drained, sleep(2_000)]);
+    return status;
   }
 
   /** Kills the process at once (SIGKILL); safe to call on an ended process. */

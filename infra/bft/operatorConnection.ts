@@ -3,6 +3,10 @@ import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import type { BfDbBackend } from "@bfmono/apps/bfDb/storage/BfDbBackend.ts";
 import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
 import { EmbeddedDatabaseBusyError } from "@bfmono/apps/bfDb/storage/PgliteBackend.ts";
+import {
+  ConfigError,
+  databaseUrlFromEnv,
+} from "@bfmono/apps/collector/config.ts";
 import { findLiveEmbeddedWorker } from "@bfmono/apps/collector/embeddedWorkerFile.ts";
 import { KNOWN_JOB_TYPES } from "@bfmono/apps/collector/ops/knownJobTypes.ts";
 import {
@@ -15,13 +19,14 @@ import { httpOperatorCommands } from "@bfmono/apps/collector/ops/operatorHttpCli
 /**
  * Runs `fn` with operator commands reaching the right database: PostgreSQL at `DATABASE_URL`;
  * else the live worker holding the embedded database, over its local HTTP port (PGlite admits
- * one process); else the embedded database opened here. An OperatorError prints and exits 2.
+ * one process); else the embedded database opened here. An OperatorError, or a DATABASE_URL
+ * that is not a PostgreSQL URL, prints one line and exits 2.
  */
 export async function withOperator(
   fn: (ops: OperatorCommands) => Promise<number>,
 ): Promise<number> {
   try {
-    const databaseUrl = Deno.env.get("DATABASE_URL")?.trim() || undefined;
+    const databaseUrl = databaseUrlFromEnv();
     if (!databaseUrl) {
       const worker = await findLiveEmbeddedWorker();
       if (worker) return await fn(httpOperatorCommands(worker));
@@ -38,7 +43,7 @@ export async function withOperator(
       await bfDb.close();
     }
   } catch (error) {
-    if (error instanceof OperatorError) {
+    if (error instanceof OperatorError || error instanceof ConfigError) {
       console.error(`error: ${error.message}`);
       return 2;
     }

@@ -387,3 +387,49 @@ dbTest("delete removes the node once and only that node", async () => {
   ]);
   assert.equal(await countRows(), 1);
 });
+
+dbTest(
+  "query filters by metadata: creator and creation/update time ranges",
+  async () => {
+    const alice = CurrentViewer.forOrg("org_meta", "alice");
+    const bob = CurrentViewer.forOrg("org_meta", "bob");
+    const first = await BfExampleThing.create({ name: "first" }, alice);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const cut = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = await BfExampleThing.create({ name: "second" }, bob);
+    const byBob = await BfExampleThing.query(alice, {
+      metadata: { bfCid: "bob" },
+    });
+    assert.deepEqual(byBob.map((n) => n.id), [second.id]);
+    const before = await BfExampleThing.query(alice, {
+      metadata: { createdBefore: cut },
+    });
+    assert.deepEqual(before.map((n) => n.id), [first.id]);
+    const after = await BfExampleThing.query(alice, {
+      metadata: { createdAfter: cut },
+    });
+    assert.deepEqual(after.map((n) => n.id), [second.id]);
+    first.props.count = 5;
+    await first.save();
+    const updated = await BfExampleThing.query(alice, {
+      metadata: { updatedAfter: cut },
+    });
+    assert.deepEqual(
+      updated.map((n) => n.id).sort(),
+      [first.id, second.id].sort(),
+    );
+    await assert.rejects(
+      () =>
+        BfExampleThing.query(alice, {
+          metadata: { createdAfter: new Date("nope") },
+        }),
+      /createdAfter must be a valid Date/,
+    );
+    await assert.rejects(
+      // deno-lint-ignore no-explicit-any
+      () => BfExampleThing.query(alice, { direction: "sideways" as any }),
+      /direction must be/,
+    );
+  },
+);

@@ -34,6 +34,14 @@ export type BfNodeClass<N extends BfNode<any> = BfNode<any>> = {
 /** Options for `query`: props to match (containment), order and size. */
 export interface BfQueryOptions {
   props?: Record<string, unknown>;
+  /** Metadata to match: creator, and half-open ranges of creation and update time. */
+  metadata?: {
+    bfCid?: string;
+    createdAfter?: Date;
+    createdBefore?: Date;
+    updatedAfter?: Date;
+    updatedBefore?: Date;
+  };
   orderBy?: "sortValue" | "createdAt" | "lastUpdated";
   direction?: "asc" | "desc";
   limit?: number;
@@ -193,17 +201,49 @@ export class BfNode<TProps extends object = Record<string, unknown>> {
       throw new TypeError(`query: cannot order by ${String(orderBy)}`);
     }
     const column = ORDER_COLUMNS[orderBy];
+    if (
+      options.direction !== undefined && options.direction !== "asc" &&
+      options.direction !== "desc"
+    ) {
+      throw new TypeError(
+        `query: direction must be "asc" or "desc", got ${
+          String(options.direction)
+        }`,
+      );
+    }
     const direction = options.direction === "desc" ? "DESC" : "ASC";
+    const limit = options.limit ?? 1000;
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new RangeError(`query: limit must be a whole number, got ${limit}`);
+    }
+    const meta = options.metadata ?? {};
+    const instant = (name: string, value: Date | undefined) => {
+      if (value === undefined) return null;
+      if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+        throw new TypeError(`query: metadata.${name} must be a valid Date`);
+      }
+      return value.toISOString();
+    };
     const rows = await bfDb.query<BfRow>(
       `SELECT ${BF_COLUMNS} FROM bfdb
        WHERE bf_oid = $1 AND class_name = $2 AND props @> $3::text::jsonb
+         AND ($5::text IS NULL OR bf_cid = $5::text)
+         AND ($6::timestamptz IS NULL OR created_at >= $6::timestamptz)
+         AND ($7::timestamptz IS NULL OR created_at < $7::timestamptz)
+         AND ($8::timestamptz IS NULL OR last_updated >= $8::timestamptz)
+         AND ($9::timestamptz IS NULL OR last_updated < $9::timestamptz)
        ORDER BY ${column} ${direction}, bf_gid ${direction}
        LIMIT $4`,
       [
         cv.orgId,
         this.name,
         JSON.stringify(options.props ?? {}),
-        options.limit ?? 1000,
+        limit,
+        meta.bfCid ?? null,
+        instant("createdAfter", meta.createdAfter),
+        instant("createdBefore", meta.createdBefore),
+        instant("updatedAfter", meta.updatedAfter),
+        instant("updatedBefore", meta.updatedBefore),
       ],
     );
     return rows.map((row) =>

@@ -11,6 +11,11 @@ export interface ClaimJobsOptions {
   leaseMs?: number;
   /** Go straight to `running` (claimAndStart) instead of `claimed`, saving a write per job. */
   start?: boolean;
+  /**
+   * Like `start`, for only the first `startCount` jobs in claim order; the rest stay `claimed`
+   * (a worker's local buffer). Overrides `start` when given.
+   */
+  startCount?: number;
 }
 
 /** The default lease: a worker that does not heartbeat within it is presumed dead. */
@@ -52,6 +57,12 @@ export function claimJobsQuery(
   }
   const types = options.types ? [...options.types] : null;
   if (types && types.length === 0) return null;
+  const startCount = options.startCount ?? (options.start === true ? limit : 0);
+  if (!Number.isInteger(startCount) || startCount < 0) {
+    throw new RangeError(
+      `claimJobs: startCount must be a whole number, got ${startCount}`,
+    );
+  }
   return {
     text: CLAIM_JOBS_SQL,
     params: [
@@ -59,7 +70,7 @@ export function claimJobsQuery(
       limit,
       workerId,
       leaseMs,
-      options.start === true,
+      startCount,
     ],
   };
 }
@@ -68,13 +79,15 @@ const CLAIM_COLUMNS = BF_COLUMNS.split(", ").map((c) => `j.${c}`).join(", ");
 
 /**
  * The claim: pick with FOR UPDATE SKIP LOCKED, mark claimed by $3 with a lease of $4 ms, count
- * the attempt, return the rows. $1 types or null, $2 limit, $5 go straight to running.
+ * the attempt, return the rows. $1 types or null, $2 limit, $5 how many (in claim order) go
+ * straight to running.
  * The class and status are literals, not parameters, so that every plan, including the generic
  * plan PostgreSQL switches prepared statements to, can prove the `bfdb_jobs_available` partial
  * index's predicate (`class_name = $1` cannot: its value is unknown when a generic plan is made).
  */
-export const CLAIM_JOBS_SQL = `WITH picked AS (
-       SELECT bf_gid FROM bfdb
+export const CLAIM_JOBS_SQL = `WITH locked AS MATERIALIZED (
+       SELECT bf_gid, ((props->>'priority')::int) AS priority, props->>'runAt' AS run_at
+       FROM bfdb
        WHERE class_name = 'BfJob'
          AND props->>'status' = 'available'
          AND props->>'runAt' <= bfdb_iso(now())
@@ -82,14 +95,17 @@ export const CLAIM_JOBS_SQL = `WITH picked AS (
        ORDER BY ((props->>'priority')::int) DESC, (props->>'runAt'), bf_gid
        LIMIT $2
        FOR UPDATE SKIP LOCKED
+     ), picked AS (
+       SELECT bf_gid, row_number() OVER (ORDER BY priority DESC, run_at, bf_gid) AS n
+       FROM locked
      )
      UPDATE bfdb j SET
        props = j.props || jsonb_build_object(
-         'status', CASE WHEN $5::boolean THEN 'running' ELSE 'claimed' END,
+         'status', CASE WHEN picked.n <= $5::int THEN 'running' ELSE 'claimed' END,
          'workerId', $3::text,
          'attempts', (j.props->>'attempts')::int + 1,
          'lockedUntil', bfdb_iso(now() + $4::int * interval '1 millisecond')
-       ) || CASE WHEN $5::boolean THEN jsonb_build_object('startedAt', bfdb_iso(now()))
+       ) || CASE WHEN picked.n <= $5::int THEN jsonb_build_object('startedAt', bfdb_iso(now()))
                  ELSE '{}'::jsonb END,
        last_updated = now()
      FROM picked

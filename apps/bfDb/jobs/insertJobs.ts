@@ -1,5 +1,5 @@
 import { bfDb } from "../bfDb.ts";
-import { BF_COLUMNS, type BfRow } from "../classes/nodeRow.ts";
+import type { BfRow } from "../classes/nodeRow.ts";
 import { JOB_CHANNEL, JOB_CLASS_NAME } from "./jobStates.ts";
 
 /** One job row to insert: its id, sort value and validated props (runAt may be absent). */
@@ -22,8 +22,9 @@ export async function insertJobs(
   options: { skipExisting?: boolean } = {},
 ): Promise<BfRow[]> {
   if (jobs.length === 0) return [];
-  const columns = BF_COLUMNS.split(", ").map((c) => `inserted.${c}`).join(", ");
-  return await bfDb.query<BfRow>(
+  // Only what the database decides comes back (runAt, timestamps): the props are already known,
+  // and sending them back would double the bytes and the JSON parsing of a large batch.
+  const inserted = await bfDb.query<InsertedJob>(
     `WITH input AS (
        SELECT item->>'bfGid' AS bf_gid, (item->>'sortValue')::bigint AS sort_value,
               item->'props' AS props, n
@@ -36,10 +37,37 @@ export async function insertJobs(
               sort_value
        FROM input ORDER BY n
        ${options.skipExisting ? "ON CONFLICT (bf_gid) DO NOTHING" : ""}
-       RETURNING ${BF_COLUMNS}
+       RETURNING bf_gid, props->>'runAt' AS run_at, props->>'type' AS type, created_at, last_updated
+     ), notified AS (
+       SELECT pg_notify($5, type) FROM (SELECT DISTINCT type FROM inserted) AS types
      )
-     SELECT ${columns}, pg_notify($5, inserted.props->>'type') IS NULL AS notified
+     SELECT bf_gid, run_at, created_at, last_updated, (SELECT count(*) FROM notified) AS notified
      FROM inserted`,
     [JSON.stringify(jobs), orgId, creatorId, JOB_CLASS_NAME, JOB_CHANNEL],
   );
+  const byId = new Map(jobs.map((job) => [job.bfGid, job]));
+  return inserted.map((row) => {
+    const job = byId.get(row.bf_gid)!;
+    return {
+      bf_gid: row.bf_gid,
+      bf_oid: orgId,
+      bf_cid: creatorId,
+      bf_sid: null,
+      bf_tid: null,
+      bf_s_class_name: null,
+      bf_t_class_name: null,
+      class_name: JOB_CLASS_NAME,
+      props: { ...job.props, runAt: row.run_at },
+      sort_value: job.sortValue,
+      created_at: row.created_at,
+      last_updated: row.last_updated,
+    };
+  });
+}
+
+interface InsertedJob {
+  bf_gid: string;
+  run_at: string;
+  created_at: Date | string;
+  last_updated: Date | string;
 }

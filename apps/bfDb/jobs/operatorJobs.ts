@@ -71,7 +71,7 @@ export async function pruneCompletedJobs(
   let total = 0;
   while (true) {
     const rows = await bfDb.query<{ deleted: number }>(
-      `WITH doomed AS (
+      `WITH doomed AS MATERIALIZED (
          SELECT bf_gid FROM bfdb
          WHERE class_name = $1 AND props->>'status' = 'completed'
            AND props->>'finishedAt' < bfdb_iso(now() - $2::bigint * interval '1 millisecond')

@@ -12,7 +12,7 @@ export interface ReapOutcome {
  * The reap statement; $1 is the most jobs to reap. The class is a literal so every plan,
  * generic ones included, can use the `bfdb_jobs_in_flight` partial index.
  */
-export const REAP_EXPIRED_SQL = `WITH expired AS (
+export const REAP_EXPIRED_SQL = `WITH expired AS MATERIALIZED (
        SELECT bf_gid FROM bfdb
        WHERE class_name = 'BfJob'
          AND props->>'status' IN ('claimed', 'running')

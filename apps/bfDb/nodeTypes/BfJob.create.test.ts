@@ -395,3 +395,45 @@ dbTest(
     assert.deepEqual(claimed?.props.payload, { order: "order-1" });
   },
 );
+
+dbTest(
+  "createOnce: one job per key, even when many callers race or the job has finished",
+  async () => {
+    const input = {
+      type: "recurring.digest",
+      payload: { period: "2030-01-01" },
+    };
+    const results = await Promise.all(
+      Array.from(
+        { length: 10 },
+        () => BfJob.createOnce(input, "digest:2030-01-01", TEST_CV),
+      ),
+    );
+    const winners = results.filter((job) => job !== null);
+    assert.equal(winners.length, 1);
+    assert.equal(await countJobs(), 1);
+    const winner = winners[0]!;
+    assert.equal(winner.props.status, "available");
+    assert.deepEqual(winner.props.payload, input.payload);
+
+    // Finished, the key still holds.
+    const claimed = await BfJob.claimNext("worker-1");
+    assert.equal(claimed?.id, winner.id);
+    assert.ok(await claimed.complete());
+    assert.equal(
+      await BfJob.createOnce(input, "digest:2030-01-01", TEST_CV),
+      null,
+    );
+    // Another key is another job; the id is stable per key.
+    const other = await BfJob.createOnce(input, "digest:2030-01-02", TEST_CV);
+    assert.ok(other);
+    assert.notEqual(other.id, winner.id);
+    assert.equal(await countJobs(), 2);
+    // It validates like create, and writes nothing when the input is bad.
+    await assert.rejects(
+      BfJob.createOnce({ type: "", payload: {} }, "bad", TEST_CV),
+      BfValidationError,
+    );
+    assert.equal(await countJobs(), 2);
+  },
+);

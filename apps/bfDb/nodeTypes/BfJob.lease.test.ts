@@ -238,3 +238,82 @@ dbTest(
     });
   },
 );
+
+dbTest(
+  "nothing lost: a worker process killed with SIGKILL holding jobs; they run again",
+  async ({ url }) => {
+    const created = await BfJob.createMany(
+      Array.from({ length: 3 }, (_, i) => ({ type: "t", payload: { i } })),
+      TEST_CV,
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("./testdata/claimWorker.ts", import.meta.url).pathname,
+        url,
+        "worker-doomed",
+        "3",
+        "hang",
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let output = "";
+    const nextLine = async (): Promise<Record<string, unknown>> => {
+      while (!output.includes("\n")) {
+        const { value, done } = await lines.read();
+        if (done) throw new Error("claim worker exited early");
+        output += value;
+      }
+      const newline = output.indexOf("\n");
+      const line = output.slice(0, newline);
+      output = output.slice(newline + 1);
+      return JSON.parse(line);
+    };
+    try {
+      assert.equal((await nextLine()).ready, true);
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("go\n"));
+      await writer.close();
+      const { claimed } = await nextLine() as { claimed: { id: string }[] };
+      assert.deepEqual(
+        new Set(claimed.map((job) => job.id)),
+        new Set(created.map((job) => job.id)),
+      );
+      child.kill("SIGKILL");
+      assert.equal((await child.status).signal, "SIGKILL");
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // already dead
+      }
+      await lines.cancel();
+    }
+    // The dead worker's claims are committed; they come back once its lease runs out.
+    assert.deepEqual(await BfJob.heartbeat("someone-else", 1_000), []);
+    await waitForLeasesToExpire(created.map((job) => job.id));
+    const reaped = await BfJob.reapExpired();
+    assert.equal(reaped.length, 3);
+    assert.ok(
+      reaped.every((r) =>
+        r.workerId === "worker-doomed" && r.status === "available"
+      ),
+    );
+    const again = await BfJob.claimNext("worker-survivor", { limit: 10 });
+    assert.equal(again.length, 3);
+    assert.ok(again.every((job) => job.props.attempts === 2));
+    assert.deepEqual(
+      new Set(
+        await BfJob.completeMany(
+          "worker-survivor",
+          again.map((job) => job.held),
+        ),
+      ),
+      new Set(created.map((job) => job.id)),
+    );
+  },
+);

@@ -1,9 +1,12 @@
 // Cheap at any size: with 100,000 completed jobs and 100,000 nodes of another class in the
 // same table, the claim statement (exactly as claimJobs runs it) is planned on the
-// bfdb_jobs_available partial index with no Seq Scan anywhere. No timings are measured.
+// bfdb_jobs_available partial index with no Seq Scan anywhere, in custom and in generic plans;
+// reap and heartbeat likewise on bfdb_jobs_in_flight. No timings are measured.
 import assert from "node:assert/strict";
 import { bfDb } from "../bfDb.ts";
 import { claimJobsQuery } from "../jobs/claimJobs.ts";
+import { HEARTBEAT_SQL } from "../jobs/heartbeatJobs.ts";
+import { REAP_EXPIRED_SQL } from "../jobs/reapExpiredJobs.ts";
 import { dbTest } from "../testing/testDatabase.ts";
 import { BfJob } from "./BfJob.ts";
 import { countJobs, TEST_CV } from "./bfJobTesting.ts";
@@ -36,22 +39,6 @@ async function explain(
   const raw = rows[0]["QUERY PLAN"];
   const plan = typeof raw === "string" ? JSON.parse(raw) : raw;
   return (plan as { Plan: PlanNode }[])[0].Plan;
-}
-
-/** Asserts a plan reads the available-jobs index and never scans the table sequentially. */
-function assertServedByAvailableIndex(plan: PlanNode, label: string): void {
-  const nodes = planNodes(plan);
-  const summary = nodes.map((n) =>
-    `${n["Node Type"]}${n["Index Name"] ? ` on ${n["Index Name"]}` : ""}`
-  ).join(" > ");
-  assert.ok(
-    nodes.some((n) => n["Index Name"] === "bfdb_jobs_available"),
-    `${label}: uses bfdb_jobs_available (${summary})`,
-  );
-  assert.ok(
-    !nodes.some((n) => n["Node Type"] === "Seq Scan"),
-    `${label}: no Seq Scan (${summary})`,
-  );
 }
 
 /** Fills the table like production: completed jobs and another class, one INSERT … SELECT each. */
@@ -95,8 +82,57 @@ async function fillTable(): Promise<void> {
   );
 }
 
+/**
+ * The plan PostgreSQL uses for a prepared statement once it switches to a generic plan (after
+ * five executions, when it judges that cheaper): forced here, so the test does not depend on
+ * that judgement. `types` are the statement's parameter types.
+ */
+async function explainGeneric(
+  text: string,
+  types: readonly string[],
+  params: readonly unknown[],
+): Promise<PlanNode> {
+  return await bfDb.transaction(async () => {
+    await bfDb.query("SET LOCAL plan_cache_mode = force_generic_plan");
+    await bfDb.query(
+      `PREPARE generic_under_test(${types.join(", ")}) AS ${text}`,
+    );
+    try {
+      // EXECUTE's arguments cannot be protocol parameters under EXPLAIN, so the server quotes
+      // the same values into the EXECUTE text with format(%L).
+      const placeholders = types.map(() => "%L").join(", ");
+      const casts = types.map((type, i) => `$${i + 1}::${type}`).join(", ");
+      const [{ execute }] = await bfDb.query<{ execute: string }>(
+        `SELECT format('EXECUTE generic_under_test(${placeholders})', ${casts}) AS execute`,
+        params,
+      );
+      return await explain(execute);
+    } finally {
+      await bfDb.query("DEALLOCATE generic_under_test");
+    }
+  });
+}
+
+/** Asserts a plan reads `index` and never scans the table sequentially. */
+function assertServedBy(plan: PlanNode, index: string, label: string): void {
+  const nodes = planNodes(plan);
+  const summary = nodes.map((n) =>
+    `${n["Node Type"]}${n["Index Name"] ? ` on ${n["Index Name"]}` : ""}`
+  ).join(" > ");
+  assert.ok(
+    nodes.some((n) => n["Index Name"] === index),
+    `${label}: uses ${index} (${summary})`,
+  );
+  assert.ok(
+    !nodes.some((n) => n["Node Type"] === "Seq Scan"),
+    `${label}: no Seq Scan (${summary})`,
+  );
+}
+
+const CLAIM_PARAM_TYPES = ["text[]", "int", "text", "int", "boolean"];
+
 dbTest(
-  "scale: the claim query uses bfdb_jobs_available and no Seq Scan at 200,000 rows",
+  "scale: claim, reap and heartbeat use the partial indexes and no Seq Scan at 200,000 rows",
   async () => {
     await fillTable();
     const available = await BfJob.createMany([
@@ -112,6 +148,10 @@ dbTest(
     ], TEST_CV);
     await bfDb.query("ANALYZE bfdb");
     assert.equal(await countJobs("completed"), COMPLETED_JOBS);
+    const [{ others }] = await bfDb.query<{ others: number }>(
+      "SELECT count(*)::int AS others FROM bfdb WHERE class_name <> 'BfJob'",
+    );
+    assert.equal(Number(others), OTHER_NODES);
 
     const cases = [
       { label: "memo form", options: {} },
@@ -125,30 +165,35 @@ dbTest(
     for (const { label, options } of cases) {
       const query = claimJobsQuery("worker-explain", options);
       assert.ok(query);
-      assertServedByAvailableIndex(
+      assertServedBy(
         await explain(query.text, query.params),
-        label,
+        "bfdb_jobs_available",
+        `claim, ${label}`,
+      );
+      assertServedBy(
+        await explainGeneric(query.text, CLAIM_PARAM_TYPES, query.params),
+        "bfdb_jobs_available",
+        `claim, ${label}, generic plan`,
       );
     }
-
-    // Prepared statements switch to a generic plan after five runs: check that plan as well.
-    const generic = claimJobsQuery("worker-explain", { limit: 10 })!;
-    await bfDb.transaction(async () => {
-      await bfDb.query("SET LOCAL plan_cache_mode = force_generic_plan");
-      await bfDb.query(
-        `PREPARE claim_generic(text, text[], int, text, int, boolean) AS ${generic.text}`,
-      );
-      // EXECUTE's arguments cannot be protocol parameters under EXPLAIN, so the server
-      // quotes the same values into the EXECUTE text with format(%L).
-      const [{ execute }] = await bfDb.query<{ execute: string }>(
-        `SELECT format('EXECUTE claim_generic(%L, %L, %L, %L, %L, %L)',
-                       $1::text, $2::text[], $3::int, $4::text, $5::int, $6::boolean) AS execute`,
-        generic.params,
-      );
-      const plan = await explain(execute);
-      assertServedByAvailableIndex(plan, "generic plan");
-      await bfDb.query("DEALLOCATE claim_generic");
-    });
+    const leasePlans: [string, PlanNode][] = [
+      ["reap", await explain(REAP_EXPIRED_SQL, [1000])],
+      [
+        "reap, generic plan",
+        await explainGeneric(REAP_EXPIRED_SQL, ["int"], [1000]),
+      ],
+      ["heartbeat", await explain(HEARTBEAT_SQL, ["worker-3", 30_000])],
+      [
+        "heartbeat, generic plan",
+        await explainGeneric(HEARTBEAT_SQL, ["text", "int"], [
+          "worker-3",
+          30_000,
+        ]),
+      ],
+    ];
+    for (const [label, plan] of leasePlans) {
+      assertServedBy(plan, "bfdb_jobs_in_flight", label);
+    }
 
     // And it claims the right jobs: runnable ones only, priority then age.
     const claimed = await BfJob.claimNext("worker-1", { limit: 10 });
@@ -162,6 +207,11 @@ dbTest(
       "available",
       "the future job waits",
     );
+    assert.deepEqual(
+      new Set(await BfJob.heartbeat("worker-1", 60_000)),
+      new Set(claimed.map((job) => job.id)),
+    );
+    assert.deepEqual(await BfJob.reapExpired(), []);
     assert.equal(await countJobs("completed"), COMPLETED_JOBS);
   },
 );

@@ -3,7 +3,10 @@ export type Row = Record<string, unknown>;
 
 /** Something that runs one parameterized SQL statement. */
 export interface QueryRunner {
-  /** Runs `text` with `params` bound as $1, $2, …; never splices values into SQL. */
+  /**
+   * Runs `text` with `params` bound as $1, $2, …; never splices values into SQL.
+   * Every backend returns jsonb parsed, timestamptz as Date, and int8 as an exact string.
+   */
   query<T = Row>(
     text: string,
     params?: readonly unknown[],
@@ -19,7 +22,7 @@ export interface BfDbBackend extends QueryRunner {
   readonly kind: "postgres" | "pglite";
   /** Runs `fn` in one database transaction: commit when it resolves, rollback when it throws. */
   transaction<T>(fn: (tx: QueryRunner) => Promise<T>): Promise<T>;
-  /** Subscribes to NOTIFY messages on `channel`. */
+  /** Subscribes to NOTIFY messages on `channel`, a name taken as is (case-sensitive). */
   listen(
     channel: string,
     onMessage: (payload: string) => void,

@@ -86,6 +86,20 @@ function backendConformance(label: string, open: BackendFactory): void {
     assert.equal(rows[0].lit, "9007199254740993");
   });
 
+  test("timestamptz comes back as a Date, and Date parameters bind", async (db) => {
+    const at = new Date("2024-02-29T23:59:58.123Z");
+    const rows = await db.query<{ ts: unknown; iso: string; now: unknown }>(
+      `SELECT $1::timestamptz AS ts,
+              to_char($1::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS') AS iso,
+              now() AS now`,
+      [at],
+    );
+    assert.ok(rows[0].ts instanceof Date);
+    assert.equal((rows[0].ts as Date).toISOString(), at.toISOString());
+    assert.equal(rows[0].iso, "2024-02-29T23:59:58.123");
+    assert.ok(rows[0].now instanceof Date);
+  });
+
   test("binds text[] arrays for = ANY", async (db) => {
     const values = ["a,b", '"q"', "{}", "NULL", "", "x y", ...HOSTILE];
     const unnested = await db.query<{ x: string }>(

@@ -9,12 +9,23 @@ export const bftTask: BftTask = {
   usage: "db migrate",
   run: async (args) => {
     parseArgs(args, { maxPositionals: 0 });
+    const { ConfigError, databaseUrlFromEnv } = await import(
+      "@bfmono/apps/collector/config.ts"
+    );
+    let databaseUrl: string | undefined;
+    try {
+      databaseUrl = databaseUrlFromEnv();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      console.error(`error: ${error.message}`);
+      return 2;
+    }
     const { migrate } = await import("@bfmono/apps/bfDb/migrate.ts");
     const { openBackend } = await import(
       "@bfmono/apps/bfDb/storage/openBackend.ts"
     );
     const backend = await openBackend({
-      databaseUrl: Deno.env.get("DATABASE_URL")?.trim() || undefined,
+      databaseUrl,
       maxConnections: 1,
     });
     try {

@@ -1,12 +1,14 @@
 // A claimer process for BfJob.concurrency.test.ts: its own bfDb on one connection. Prints
 // {"ready", pid}, waits for a line on stdin (the start gun), then claims batches and completes
 // them until a claim comes back empty, and prints every job it claimed.
-// Usage: deno run -A claimWorker.ts <databaseUrl> <workerId> <batchSize>
+// With mode "hang" it claims one batch with a 1 s lease, prints it, and then never settles or
+// heartbeats, waiting to be killed (kill -9) by BfJob.lease.test.ts.
+// Usage: deno run -A claimWorker.ts <databaseUrl> <workerId> <batchSize> [hang]
 import { bfDb } from "../../bfDb.ts";
 import { PostgresBackend } from "../../storage/PostgresBackend.ts";
 import { BfJob } from "../BfJob.ts";
 
-const [url, workerId, batchArg] = Deno.args;
+const [url, workerId, batchArg, mode] = Deno.args;
 const batchSize = Number(batchArg);
 bfDb.use(new PostgresBackend(url, { maxConnections: 1 }));
 
@@ -18,6 +20,16 @@ console.log(JSON.stringify({ ready: true, pid }));
 const reader = Deno.stdin.readable.getReader();
 await reader.read();
 reader.releaseLock();
+
+if (mode === "hang") {
+  const jobs = await BfJob.claimNext(workerId, {
+    limit: batchSize,
+    leaseMs: 1_000,
+  });
+  console.log(JSON.stringify({ claimed: jobs.map((job) => job.held) }));
+  setInterval(() => {}, 60_000); // stay alive, connection open, until killed
+  await new Promise(() => {});
+}
 
 const claimed: { id: string; attempt: number }[] = [];
 const refused: string[] = [];

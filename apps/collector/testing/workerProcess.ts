@@ -1,0 +1,319 @@
+/**
+ * Runs the real `infra/bin/bft` in a subprocess for tests: `bft worker` as a long-lived
+ * {@linkcode WorkerProcess} whose JSON log lines are parsed as they arrive, and one-shot commands
+ * with {@linkcode runBft}. The child's environment is the parent's minus every worker setting,
+ * plus what the test passes, so a developer's shell never leaks into a test.
+ *
+ * Always dispose a worker (`await using`): disposal SIGKILLs it if it still runs and waits for
+ * it, so a failing test leaves no process behind.
+ *
+ * @example
+ * ```ts
+ * await using worker = await startWorkerProcess({ databaseUrl: db.url });
+ * const health = await fetch(worker.url("/health"));
+ * await worker.kill("SIGTERM");
+ * assert.equal((await worker.status).code, 0);
+ * ```
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_WAIT_MS, waitFor } from "./waitFor.ts";
+
+/** The repository root. */
+export const REPO_ROOT: string = fileURLToPath(
+  new URL("../../../", import.meta.url),
+);
+
+/** The bft launcher the tests run. */
+export const BFT_LAUNCHER: string = join(REPO_ROOT, "infra/bin/bft");
+
+/** Variables the worker or bft read; removed from the inherited environment. */
+const WORKER_VARIABLES = [
+  "DATABASE_URL",
+  "WORKER_CONCURRENCY",
+  "JOB_TIMEOUT_MS",
+  "JOB_LEASE_MS",
+  "HEALTH_CHECK_PORT",
+  "DENO_ENV",
+  "POSTHOG_HOST",
+  "POSTHOG_API_KEY",
+  "WORKER_POLL_INTERVAL_MS",
+  "WORKER_SHUTDOWN_GRACE_MS",
+  "LOG_LEVEL",
+  "BFT_TASKS_DIR",
+];
+
+/** The environment for a child: the parent's minus worker settings, plus `env`. */
+export function childEnv(env: Record<string, string> = {}): Record<
+  string,
+  string
+> {
+  const base = Deno.env.toObject();
+  for (const name of WORKER_VARIABLES) delete base[name];
+  return { ...base, DENO: Deno.execPath(), ...env };
+}
+
+/** One parsed JSON log line. */
+export type LogLine = { level: string; msg: string } & Record<string, unknown>;
+
+/** Options for {@linkcode startWorkerProcess}. */
+export interface WorkerProcessOptions {
+  /** DATABASE_URL for the worker. */
+  databaseUrl: string;
+  /** More variables (they win over the defaults HEALTH_CHECK_PORT=0, DENO_ENV=test). */
+  env?: Record<string, string>;
+  /** Wait for "health server listening" before returning (default true). */
+  waitUntilReady?: boolean;
+  /** Label used in failure messages. */
+  name?: string;
+}
+
+/** A `bft worker` subprocess, its parsed logs, and its exit. */
+export class WorkerProcess implements AsyncDisposable {
+  /** Parsed JSON lines from stdout, in order. */
+  readonly logs: LogLine[] = [];
+  /** Stdout lines that were not JSON. */
+  readonly otherStdout: string[] = [];
+  /** Everything written to stderr. */
+  stderr = "";
+  /** Resolves when the process exits. */
+  readonly status: Promise<Deno.CommandStatus>;
+  readonly name: string;
+  readonly #child: Deno.ChildProcess;
+  readonly #readers: Promise<void>[];
+  #exit: Deno.CommandStatus | undefined;
+
+  constructor(child: Deno.ChildProcess, name: string) {
+    this.#child = child;
+    this.name = name;
+    this.status = child.status.then((status) => {
+      this.#exit = status;
+      return status;
+    });
+    this.#readers = [
+      readLines(child.stdout, (line) => {
+        try {
+          const parsed = JSON.parse(line);
+          if (parsed && typeof parsed === "object" && "msg" in parsed) {
+            this.logs.push(parsed);
+            return;
+          }
+        } catch {
+          // not a log line
+        }
+        this.otherStdout.push(line);
+      }),
+      readLines(child.stderr, (line) => {
+        this.stderr += line + "\n";
+      }),
+    ];
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** The exit status once the process has exited, else undefined. */
+  get exit(): Deno.CommandStatus | undefined {
+    return this.#exit;
+  }
+
+  /** The port /health listens on (from the "health server listening" line). */
+  get port(): number {
+    const line = this.logs.find((l) => l.msg === "health server listening");
+    if (!line) throw new Error(`${this.name}: not listening yet`);
+    return Number(line.port);
+  }
+
+  /** The worker id it claims jobs as (from the "worker started" line). */
+  get workerId(): string {
+    const line = this.logs.find((l) => l.msg === "worker started");
+    if (!line) throw new Error(`${this.name}: not started yet`);
+    return String(line.workerId);
+  }
+
+  /** A URL on the worker's HTTP port. */
+  url(path: string): string {
+    return `http://127.0.0.1:${this.port}${path}`;
+  }
+
+  /** The logs whose `msg` is `msg`. */
+  logsWith(msg: string): LogLine[] {
+    return this.logs.filter((line) => line.msg === msg);
+  }
+
+  /** The last lines of output, for failure messages. */
+  tail(lines = 15): string {
+    const out = this.logs.slice(-lines).map((l) => JSON.stringify(l));
+    return [
+      `${this.name} (pid ${this.pid}, exit ${JSON.stringify(this.#exit)})`,
+      "stdout (last lines):",
+      ...out,
+      ...this.otherStdout.slice(-5),
+      "stderr:",
+      this.stderr.slice(-2_000),
+    ].join("\n");
+  }
+
+  /**
+   * Waits for a log line matching `match` (a msg, or a predicate) and returns it; fails at once,
+   * with the output, if the process exits first.
+   */
+  async waitForLog(
+    match: string | ((line: LogLine) => boolean),
+    options: { after?: number; timeoutMs?: number } = {},
+  ): Promise<LogLine> {
+    const test = typeof match === "string"
+      ? (line: LogLine) => line.msg === match
+      : match;
+    const from = options.after ?? 0;
+    let found: LogLine | undefined;
+    await waitFor(
+      () => {
+        found = this.logs.slice(from).find(test);
+        if (found) return true;
+        if (this.#exit) {
+          throw new Error(
+            `${this.name} exited before logging ${
+              typeof match === "string" ? JSON.stringify(match) : "the line"
+            }\n${this.tail()}`,
+          );
+        }
+        return false;
+      },
+      `${this.name} to log ${
+        typeof match === "string" ? JSON.stringify(match) : "a matching line"
+      }`,
+      { timeoutMs: options.timeoutMs, detail: () => this.tail() },
+    );
+    return found!;
+  }
+
+  /** Sends `signal` unless the process has exited. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    if (this.#exit) return;
+    try {
+      this.#child.kill(signal);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error; // already gone
+    }
+  }
+
+  /** Waits for the exit, failing (and killing the process) if it takes longer than the bound. */
+  async waitForExit(
+    timeoutMs = DEFAULT_WAIT_MS,
+  ): Promise<Deno.CommandStatus> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<"timeout">((resolve) =>
+      timer = setTimeout(() => resolve("timeout"), timeoutMs)
+    );
+    const result = await Promise.race([this.status, timedOut]);
+    clearTimeout(timer);
+    if (result === "timeout") {
+      const tail = this.tail();
+      this.kill("SIGKILL");
+      await this.status;
+      throw new Error(
+        `${this.name} did not exit within ${timeoutMs} ms\n${tail}`,
+      );
+    }
+    await Promise.all(this.#readers);
+    return result;
+  }
+
+  /** SIGKILLs the process if it still runs and waits until it and its output streams are done. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill("SIGKILL");
+    await this.status;
+    await Promise.all(this.#readers);
+  }
+}
+
+async function readLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
+  let buffered = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += chunk;
+    let newline: number;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      onLine(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+    }
+  }
+  if (buffered) onLine(buffered);
+}
+
+let started = 0;
+
+/**
+ * Starts `infra/bin/bft worker` against `databaseUrl` (HEALTH_CHECK_PORT=0, DENO_ENV=test unless
+ * `env` says otherwise) and, by default, waits until its HTTP server listens.
+ */
+export async function startWorkerProcess(
+  options: WorkerProcessOptions,
+): Promise<WorkerProcess> {
+  const name = options.name ?? `worker ${++started}`;
+  const child = new Deno.Command(BFT_LAUNCHER, {
+    args: ["worker"],
+    cwd: REPO_ROOT,
+    clearEnv: true,
+    env: childEnv({
+      DATABASE_URL: options.databaseUrl,
+      HEALTH_CHECK_PORT: "0",
+      DENO_ENV: "test",
+      ...options.env,
+    }),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const worker = new WorkerProcess(child, name);
+  if (options.waitUntilReady !== false) {
+    try {
+      await worker.waitForLog("health server listening");
+    } catch (error) {
+      await worker[Symbol.asyncDispose]();
+      throw error;
+    }
+  }
+  return worker;
+}
+
+/** What a one-shot bft command printed and how it exited. */
+export interface BftResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `infra/bin/bft ...args` to completion with `env` (worker settings not inherited) and
+ * returns its exit code and output; kills it if it outlives the bound.
+ */
+export async function runBft(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = DEFAULT_WAIT_MS,
+): Promise<BftResult> {
+  const output = await new Deno.Command(BFT_LAUNCHER, {
+    args,
+    cwd: REPO_ROOT,
+    clearEnv: true,
+    env: childEnv(env),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(timeoutMs),
+  }).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}

@@ -1,0 +1,25 @@
+// The quick chaos suite, all seven scenarios, as one test of `deno task test` (about four
+// minutes): real `bft worker` processes against a private PostgreSQL cluster this test starts
+// and removes itself. `deno task chaos` runs the same scenarios at full length.
+import assert from "node:assert/strict";
+import { runSuite } from "./suite.ts";
+
+Deno.test({
+  name:
+    "chaos (quick): no job lost, none left unfinished, no worker dies, in all seven faults",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const suite = await runSuite({
+      quick: true,
+      log: (line) => console.log(line),
+    });
+    console.log(`\n${suite.table}\n`);
+    assert.equal(suite.results.length, 7, suite.failures.join("\n"));
+    assert.ok(
+      suite.ok,
+      `chaos checks failed:\n${suite.failures.join("\n")}\n` +
+        (suite.meta.logDir ? `worker logs: ${suite.meta.logDir}` : ""),
+    );
+  },
+});

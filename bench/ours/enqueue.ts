@@ -29,7 +29,8 @@ if (mode === "single") {
   }
 } else if (mode === "latency") {
   for (let i = 0; i < n; i++) {
-    await sleep(t0 + i * intervalMs - now());
+    const wait = t0 + i * intervalMs - now();
+    if (wait > 0) await sleep(wait);
     await BfJob.create({ type: JOB_TYPE, payload: { i, t: now() } }, cv);
   }
 } else {

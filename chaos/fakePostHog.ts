@@ -33,6 +33,7 @@ export class FakePostHog {
   readonly deliveries: Delivery[] = [];
   readonly #counts = new Map<string, number>();
   readonly #first = new Map<string, number>();
+  readonly #open = new Set<string>();
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #aborted = new AbortController();
   /** Delay before each answer; may be changed while running. */
@@ -82,6 +83,7 @@ export class FakePostHog {
     this.#counts.set(uuid, (this.#counts.get(uuid) ?? 0) + 1);
     if (!this.#first.has(uuid)) this.#first.set(uuid, at);
     this.inFlight++;
+    this.#open.add(uuid);
     try {
       if (this.delayMs > 0) {
         await sleep(this.delayMs, undefined, { signal: this.#aborted.signal })
@@ -89,10 +91,16 @@ export class FakePostHog {
       }
     } finally {
       this.inFlight--;
+      this.#open.delete(uuid);
     }
     return new Response('{"status":1}', {
       headers: { "content-type": "application/json" },
     });
+  }
+
+  /** uuids whose capture has arrived and is not answered yet. */
+  openUuids(): string[] {
+    return [...this.#open];
   }
 
   /** How many times `uuid` was received. */

@@ -24,6 +24,7 @@ import {
   account,
   type ConnectionFault,
   type Duplicate,
+  latency,
   readJobs,
   statusCounts,
 } from "./reconcile.ts";
@@ -144,6 +145,8 @@ export interface ScenarioResult {
   notCompletedRows: { id: string; type: string; status: string }[];
   statusCounts: Record<string, number>;
   throughput: Throughput | null;
+  /** Enqueue-to-settle ms of track_usage jobs. */
+  latency: ReturnType<typeof latency>;
   exitedOnTheirOwn: string[];
   producer: ProducerStats;
   workers: WorkerSummary[];
@@ -466,6 +469,7 @@ export async function runScenario(
     notCompletedRows: acc.notCompleted.slice(0, 50),
     statusCounts: counts,
     throughput,
+    latency: latency(rows.filter((r) => r.type === "track_usage")),
     exitedOnTheirOwn,
     producer: producerStats,
     workers: fleet.history.map((p) => ({

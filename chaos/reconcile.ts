@@ -32,6 +32,10 @@ export interface JobRow {
   attempts: number;
   workerId: string | null;
   errors: JobErrorEntry[];
+  /** Epoch ms of the insert. */
+  createdAt: number;
+  /** Epoch ms of the final settle, when there was one. */
+  finishedAt: number | null;
 }
 
 /** Reads every BfJob row of the database `sql` is connected to. */
@@ -44,11 +48,15 @@ export async function readJobs(sql: postgres.Sql): Promise<JobRow[]> {
       attempts: number;
       worker_id: string | null;
       errors: unknown;
+      created_ms: string;
+      finished_at: string | null;
     }[]
   >(
     `SELECT bf_gid AS id, props->>'type' AS type, props->>'status' AS status,
             (props->>'attempts')::int AS attempts, props->>'workerId' AS worker_id,
-            COALESCE(props->'errors', '[]'::jsonb) AS errors
+            COALESCE(props->'errors', '[]'::jsonb) AS errors,
+            (extract(epoch FROM created_at) * 1000)::bigint::text AS created_ms,
+            props->>'finishedAt' AS finished_at
      FROM bfdb WHERE class_name = $1 ORDER BY bf_gid`,
     ["BfJob"],
   );
@@ -59,7 +67,27 @@ export async function readJobs(sql: postgres.Sql): Promise<JobRow[]> {
     attempts: row.attempts,
     workerId: row.worker_id,
     errors: Array.isArray(row.errors) ? row.errors as JobErrorEntry[] : [],
+    createdAt: Number(row.created_ms),
+    finishedAt: row.finished_at ? Date.parse(row.finished_at) : null,
   }));
+}
+
+/** Enqueue-to-settle latency of finished jobs, in ms: median, 99th percentile and worst. */
+export function latency(
+  rows: readonly JobRow[],
+): { p50: number; p99: number; max: number; slowest: string | null } {
+  const done = rows.filter((r) => r.finishedAt !== null)
+    .map((r) => ({ id: r.id, ms: r.finishedAt! - r.createdAt }))
+    .sort((a, b) => a.ms - b.ms);
+  if (done.length === 0) return { p50: 0, p99: 0, max: 0, slowest: null };
+  const at = (q: number) =>
+    done[Math.min(done.length - 1, Math.floor(q * done.length))].ms;
+  return {
+    p50: at(0.5),
+    p99: at(0.99),
+    max: done[done.length - 1].ms,
+    slowest: done[done.length - 1].id,
+  };
 }
 
 /** The memo's ops query, verbatim: job counts by status. */

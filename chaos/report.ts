@@ -149,6 +149,8 @@ export function renderMarkdown(
       `- final status counts (the ops query): ${
         JSON.stringify(r.statusCounts)
       }`,
+      `- enqueue-to-completion latency: median ${r.latency.p50} ms, p99 ${r.latency.p99} ms, ` +
+        `worst ${r.latency.max} ms (${r.latency.slowest ?? "none"})`,
     );
     for (const d of r.duplicates.slice(0, 5)) {
       out.push(

@@ -154,6 +154,13 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     logDir: keepLogs ? logDir : null,
     driverRejections,
   };
+  if (keepLogs) {
+    // Beside the logs, the full results of this run (the CLI may not write chaos/results/).
+    await Deno.writeTextFile(
+      `${logDir}/results.json`,
+      JSON.stringify({ meta, results }, null, 2),
+    ).catch(() => {});
+  }
   const failures = renderFailures(results);
   if (results.length < chosen.length) {
     failures.push(

@@ -1,7 +1,14 @@
 // A real `bft worker` refuses bad configuration before touching anything: exit 2 and one line
-// on stderr naming the variable and what it expects.
+// on stderr naming the variable and what it expects. A health port already taken is refused
+// the same way, before the worker claims a job.
 import assert from "node:assert/strict";
-import { TEST_SERVER_URL } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
+import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
+import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
+import {
+  dbTest,
+  TEST_SERVER_URL,
+} from "@bfmono/apps/bfDb/testing/testDatabase.ts";
+import { jobRow } from "./testing/jobRows.ts";
 import { startWorkerProcess } from "./testing/workerProcess.ts";
 
 const CASES: [string, string, RegExp][] = [
@@ -43,3 +50,31 @@ Deno.test("bad configuration exits 2 with one line naming the variable", async (
     });
   }
 });
+
+dbTest(
+  "a HEALTH_CHECK_PORT already in use exits 2 before any job is claimed",
+  async (db) => {
+    const job = await BfJob.create(
+      { type: "process_new_record", payload: { record_id: "r1" } },
+      CurrentViewer.forOrg("org_config", "person_producer"),
+    );
+    using taken = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+    await using worker = await startWorkerProcess({
+      databaseUrl: db.url,
+      env: { HEALTH_CHECK_PORT: String(taken.addr.port) },
+      waitUntilReady: false,
+    });
+    const status = await worker.waitForExit();
+    assert.equal(status.code, 2, worker.tail());
+    const lines = worker.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, worker.stderr);
+    assert.match(
+      lines[0],
+      new RegExp(`HEALTH_CHECK_PORT ${taken.addr.port} is already in use`),
+    );
+    assert.equal(worker.logsWith("worker started").length, 0);
+    const row = await jobRow(job.id);
+    assert.equal(row.status, "available");
+    assert.equal(row.attempts, 0);
+  },
+);

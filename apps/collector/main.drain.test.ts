@@ -80,10 +80,37 @@ dbTest(
     );
 
     // The workers' own counters agree: together they completed each job once.
-    const perWorker = await Promise.all(
-      workers.map((w) => completedMetric(w, "track_usage")),
+    // (Each counts a completion once its write is answered, so allow it a moment.)
+    let perWorker: number[] = [];
+    await waitFor(
+      async () => {
+        perWorker = await Promise.all(
+          workers.map((w) => completedMetric(w, "track_usage")),
+        );
+        return perWorker.reduce((x, y) => x + y, 0) >= JOBS;
+      },
+      "the workers' completed counters to add up",
+      { detail: () => JSON.stringify(perWorker) },
     );
     assert.equal(perWorker.reduce((x, y) => x + y, 0), JOBS);
+
+    // One JSON object a line, each with the core keys; every line naming a job names its type.
+    for (const w of workers) {
+      assert.deepEqual(w.otherStdout, [], w.name);
+      for (const line of w.logs) {
+        for (const key of ["level", "ts", "msg", "service", "environment"]) {
+          assert.ok(
+            key in line,
+            `${w.name}: no ${key} in ${JSON.stringify(line)}`,
+          );
+        }
+        if ("jobId" in line) {
+          assert.equal(typeof line.jobType, "string", JSON.stringify(line));
+        }
+      }
+      const completedLines = w.logsWith("job completed");
+      assert.ok(completedLines.every((l) => typeof l.jobId === "string"));
+    }
 
     for (const w of workers) w.kill("SIGTERM");
     for (const w of workers) {

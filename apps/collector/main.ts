@@ -11,11 +11,11 @@ import {
   removeWorkerFile,
   writeWorkerFile,
 } from "./embeddedWorkerFile.ts";
-import { startHttpServer } from "./http/server.ts";
+import { type RunningHttpServer, startHttpServer } from "./http/server.ts";
 import { defaultHandlers } from "./jobs/defaultHandlers.ts";
 import { localOperatorCommands } from "./ops/operatorCommands.ts";
 import { KNOWN_JOB_TYPES } from "./ops/knownJobTypes.ts";
-import { startWorker } from "./worker.ts";
+import { Worker } from "./worker.ts";
 
 const SERVICE = "collector";
 
@@ -84,15 +84,28 @@ export async function runWorkerProcess(
     if (!backend) return 0;
     bfDb.use(backend);
     const { handlers: jobHandlers } = defaultHandlers(config, logger);
-    const worker = await startWorker({ handlers: jobHandlers, config, logger });
-    const http = await startHttpServer({
-      port: config.healthCheckPort,
-      worker,
-      service: SERVICE,
-      environment: config.environment,
-      logger,
-      operator: embedded ? localOperatorCommands(KNOWN_JOB_TYPES) : undefined,
-    });
+    const worker = new Worker({ handlers: jobHandlers, config, logger });
+    // Listen before claiming anything: a port already taken must not strand claimed jobs.
+    let http: RunningHttpServer;
+    try {
+      http = await startHttpServer({
+        port: config.healthCheckPort,
+        worker,
+        service: SERVICE,
+        environment: config.environment,
+        logger,
+        operator: embedded ? localOperatorCommands(KNOWN_JOB_TYPES) : undefined,
+      });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      await bfDb.close();
+      console.error(
+        `bft worker: configuration error: HEALTH_CHECK_PORT ${config.healthCheckPort} is ` +
+          "already in use; choose a free port, or 0 to pick one",
+      );
+      return 2;
+    }
+    await worker.start();
     if (embedded) await writeWorkerFile({ pid: Deno.pid, port: http.port });
     await new Promise((resolve) =>
       shutdown.signal.addEventListener("abort", resolve, { once: true })

@@ -41,6 +41,7 @@ dbTest(
     assert.equal(row.maxAttempts, 3);
     assert.match(row.error!, /^invalid payload for strict: n: /);
     assert.equal(calls, 0);
+    await w.waitForLogs("job failed for good");
     assert.equal(w.worker.metrics.failed.get("strict"), 1);
   },
 );
@@ -63,7 +64,7 @@ dbTest(
     assert.equal(row.attempts, 1);
     assert.equal(row.error, "customer cus_1 does not exist");
     assert.equal(calls, 1);
-    const line = w.logs.find((l) => l.msg === "job failed for good");
+    const [line] = await w.waitForLogs("job failed for good");
     assert.equal(line?.jobId, job.id);
     assert.equal(line?.jobType, "doomed");
     assert.equal(line?.permanent, true);
@@ -111,6 +112,7 @@ dbTest(
     assert.equal(last.error, "backend answered 503");
     assert.deepEqual(last.errors?.map((e) => e.attempt), [1, 2, 3]);
     assert.deepEqual(attempts, [1, 2, 3]);
+    await w.waitForLogs("job failed for good");
     assert.equal(w.worker.metrics.retried.get("flaky"), 2);
     assert.equal(w.worker.metrics.failed.get("flaky"), 1);
   },

@@ -45,7 +45,7 @@ dbTest(
       assert.equal(ctx.signal.aborted, false);
     }
     // Every line about a job names it.
-    const completed = w.logs.filter((l) => l.msg === "job completed");
+    const completed = await w.waitForLogs("job completed", 3);
     assert.equal(completed.length, 3);
     for (const line of completed) {
       assert.equal(line.jobType, "double");
@@ -118,7 +118,10 @@ dbTest(
       { detail: async () => JSON.stringify(await statusCounts()) },
     );
     assert.equal(maxInHandler, 3);
-    assert.equal(w.worker.metrics.completed.get("quick"), jobs.length);
+    await waitFor(
+      () => w.worker.metrics.completed.get("quick") === jobs.length,
+      "the completions to be counted",
+    );
   },
 );
 

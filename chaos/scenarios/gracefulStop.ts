@@ -1,7 +1,8 @@
 /**
- * Scenario 7, graceful stop: slow PostHog answers down so a worker surely has jobs in flight,
- * SIGTERM it; those jobs must finish (not be released or abandoned), the worker must exit 0,
- * and it must leave nothing claimed or running. It is started again afterwards.
+ * Scenario 7, graceful stop: slow PostHog's answers down so a worker surely has jobs in flight
+ * (captures sent, not yet answered), then SIGTERM it. Those jobs must finish (completed by it,
+ * first attempt, delivered once), the worker must exit 0, and it must leave nothing claimed or
+ * running (jobs it had only claimed ahead go back to the queue). It is started again afterwards.
  *
  * @module
  */
@@ -21,20 +22,21 @@ export const gracefulStop: Scenario = {
     const workerId = victim.workerId!;
     ctx.fake.delayMs = SLOW_ANSWER_MS;
     ctx.defer(() => (ctx.fake.delayMs = normal));
-    // Let the slow answers pile up so the worker holds a full batch.
+    // Let slow captures pile up, so the worker has a full set in flight.
     await ctx.sleep(SLOW_ANSWER_MS / 2);
+    const open = ctx.fake.openUuids();
     const [{ ids }] = await ctx.admin.unsafe<{ ids: string[] | null }[]>(
       `SELECT array_agg(bf_gid) AS ids FROM bfdb
        WHERE class_name = 'BfJob' AND props->>'workerId' = $1
-         AND props->>'status' IN ('claimed', 'running')`,
-      [workerId],
+         AND props->>'status' IN ('claimed', 'running') AND bf_gid = ANY($2::text[])`,
+      [workerId, open],
     );
     const inFlight = ids ?? [];
     ctx.faultStart();
     const exit = await victim.terminate(ctx.graceMs + 10_000);
     const tookMs = (victim.exit?.at ?? Date.now()) - (victim.signalledAt ?? 0);
     ctx.event(
-      `SIGTERM worker ${victim.name} with ${inFlight.length} job(s) in flight: exit ` +
+      `SIGTERM worker ${victim.name} with ${inFlight.length} capture(s) in flight: exit ` +
         `${exit.signal ?? exit.code} after ${tookMs} ms`,
     );
     ctx.fake.delayMs = normal;
@@ -53,12 +55,14 @@ export const gracefulStop: Scenario = {
       [inFlight],
     );
     const finishedByIt = rows.filter((r) =>
-      r.status === "completed" && r.worker_id === workerId && r.attempts === 1
+      r.status === "completed" && r.worker_id === workerId &&
+      r.attempts === 1 && ctx.fake.count(r.id) === 1
     );
     ctx.check(
       "jobs were in flight at SIGTERM",
-      inFlight.length > 0 && (victim.runningAtStop ?? 0) > 0,
-      `${inFlight.length} held in the database; the worker logged running=${victim.runningAtStop}`,
+      inFlight.length > 0,
+      `${inFlight.length} captures of this worker unanswered at SIGTERM ` +
+        `(it logged running=${victim.runningAtStop})`,
     );
     ctx.check(
       "the stopped worker exited 0",
@@ -71,15 +75,16 @@ export const gracefulStop: Scenario = {
       `${stillHeld} still held; worker logged unsettled=${victim.unsettledAtStop}`,
     );
     ctx.check(
-      "its in-flight jobs finished (completed by it, first attempt)",
+      "its in-flight jobs finished (completed by it, first attempt, delivered once)",
       finishedByIt.length === inFlight.length,
       rows.filter((r) => !finishedByIt.includes(r)).slice(0, 3).map((r) =>
-        `${r.id}: ${r.status} by ${r.worker_id}, attempts ${r.attempts}`
+        `${r.id}: ${r.status} by ${r.worker_id}, attempts ${r.attempts}, ` +
+        `delivered ${ctx.fake.count(r.id)}x`
       ).join("; "),
     );
     ctx.note(
-      `${inFlight.length} job(s) in flight at SIGTERM; ${finishedByIt.length} finished by it ` +
-        `before it exited (${
+      `${inFlight.length} capture(s) in flight at SIGTERM; ${finishedByIt.length} finished by ` +
+        `the worker before it exited (${
           exit.signal ?? `code ${exit.code}`
         }) ${tookMs} ms later`,
     );

@@ -27,6 +27,16 @@ function runnerFor(sql: Sql | postgres.TransactionSql): QueryRunner {
   };
 }
 
+/**
+ * Seconds before reconnecting after `retries` failed attempts: 50 ms doubling to at most 2 s,
+ * with jitter. postgres.js's default grows to 20 s and counts failures across the whole pool,
+ * so after a short outage queries waited up to 16 s on a server that was back (chaos suite,
+ * scenario 3); a queue should resume within a couple of seconds.
+ */
+export function reconnectDelaySeconds(retries: number): number {
+  return Math.min(2, 0.05 * 2 ** retries) * (0.5 + Math.random() / 2);
+}
+
 /** A bfDb backend on a PostgreSQL server, through postgres.js. */
 export class PostgresBackend implements BfDbBackend {
   readonly kind = "postgres" as const;
@@ -39,6 +49,7 @@ export class PostgresBackend implements BfDbBackend {
       onnotice: options.onNotice ?? (() => {}),
       connect_timeout: 10,
       idle_timeout: 60,
+      backoff: reconnectDelaySeconds,
     });
     this.#runner = runnerFor(this.#sql);
   }

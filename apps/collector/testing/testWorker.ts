@@ -41,6 +41,12 @@ export interface TestWorker extends AsyncDisposable {
   logs: LogLine[];
   /** Waits until the stored job has `status`, and returns its row. */
   waitForStatus(id: string, status: string): Promise<JobRow>;
+  /**
+   * Waits until `count` lines with `msg` were logged, and returns them. A job's settle is
+   * logged (and counted in metrics) when the worker sees the write's answer, which can be a
+   * moment after another connection already sees the row settled.
+   */
+  waitForLogs(msg: string, count?: number): Promise<LogLine[]>;
   /** Waits until `check(row)` holds for the stored job, and returns the row. */
   waitForJob(
     id: string,
@@ -82,9 +88,19 @@ export async function startTestWorker(options: {
     });
     return row!;
   };
+  const waitForLogs = async (msg: string, count = 1) => {
+    const matching = () => logs.filter((line) => line.msg === msg);
+    await waitFor(
+      () => matching().length >= count,
+      `${count} log line(s) "${msg}"`,
+      { detail: () => `saw ${matching().length}` },
+    );
+    return matching();
+  };
   return {
     worker,
     logs,
+    waitForLogs,
     waitForJob,
     waitForStatus: (id, status) =>
       waitForJob(

@@ -64,7 +64,7 @@ export interface WorkerProcessOptions {
   databaseUrl: string;
   /** More variables (they win over the defaults HEALTH_CHECK_PORT=0, DENO_ENV=test). */
   env?: Record<string, string>;
-  /** Wait for "health server listening" before returning (default true). */
+  /** Wait for "health server listening" and "worker started" before returning (default true). */
   waitUntilReady?: boolean;
   /** Label used in failure messages. */
   name?: string;
@@ -252,7 +252,7 @@ let started = 0;
 
 /**
  * Starts `infra/bin/bft worker` against `databaseUrl` (HEALTH_CHECK_PORT=0, DENO_ENV=test unless
- * `env` says otherwise) and, by default, waits until its HTTP server listens.
+ * `env` says otherwise) and, by default, waits until its HTTP server listens and its loop runs.
  */
 export async function startWorkerProcess(
   options: WorkerProcessOptions,
@@ -276,6 +276,7 @@ export async function startWorkerProcess(
   if (options.waitUntilReady !== false) {
     try {
       await worker.waitForLog("health server listening");
+      await worker.waitForLog("worker started");
     } catch (error) {
       await worker[Symbol.asyncDispose]();
       throw error;

@@ -8,6 +8,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { renderMarkdown } from "./report.ts";
 import { runSuite } from "./suite.ts";
 
 const USAGE =
@@ -80,7 +81,11 @@ export async function main(args: string[]): Promise<number> {
     await Deno.mkdir(RESULTS_DIR, { recursive: true });
     const md = `${RESULTS_DIR}latest.md`;
     const json = `${RESULTS_DIR}latest.json`;
-    await Deno.writeTextFile(md, suite.markdown);
+    // The committed report names no temporary path of this machine.
+    await Deno.writeTextFile(
+      md,
+      renderMarkdown(suite.results, { ...suite.meta, logDir: null }),
+    );
     await Deno.writeTextFile(
       json,
       `${

@@ -1,7 +1,11 @@
+import { EMBEDDED_DATA_DIR } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+
 /** The worker's settings, read from the environment and validated at start. */
 export interface WorkerConfig {
   /** postgres:// URL; undefined means the embedded database under `.bfdb/`. */
   databaseUrl: string | undefined;
+  /** Directory of the embedded database, used when `databaseUrl` is undefined. */
+  embeddedDataDir: string;
   concurrency: number;
   jobTimeoutMs: number;
   leaseMs: number;
@@ -96,6 +100,19 @@ export function databaseUrlFromEnv(
   return url(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
 }
 
+/**
+ * The `BFDB_DATA_DIR` setting: where the embedded database lives when `DATABASE_URL` is unset
+ * (default `.bfdb/` at the repo root); relative paths are taken from the working directory.
+ */
+export function embeddedDataDirFromEnv(env: Env = Deno.env.toObject()): string {
+  const raw = env.BFDB_DATA_DIR?.trim();
+  if (!raw) return EMBEDDED_DATA_DIR;
+  if (raw.includes("\u0000")) {
+    throw new ConfigError("BFDB_DATA_DIR", "a directory path", raw);
+  }
+  return raw.startsWith("/") ? raw : `${Deno.cwd()}/${raw}`;
+}
+
 /** Reads and validates the worker configuration; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
   const jobTimeoutMs = integer(env, "JOB_TIMEOUT_MS", 300_000, 1, 86_400_000);
@@ -103,6 +120,7 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
   const posthogApiKey = env.POSTHOG_API_KEY?.trim() || undefined;
   const config: WorkerConfig = {
     databaseUrl: databaseUrlFromEnv(env),
+    embeddedDataDir: embeddedDataDirFromEnv(env),
     concurrency: integer(env, "WORKER_CONCURRENCY", 10, 1, 1_000),
     jobTimeoutMs,
     leaseMs,
@@ -115,7 +133,7 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
     ], "development"),
     posthogHost: url(env, "POSTHOG_HOST", ["http:", "https:"]),
     posthogApiKey,
-    prefetch: integer(env, "WORKER_PREFETCH", 100, 0, 10_000),
+    prefetch: integer(env, "WORKER_PREFETCH", 500, 0, 10_000),
     pollIntervalMs: integer(env, "WORKER_POLL_INTERVAL_MS", 2_000, 10, 600_000),
     shutdownGraceMs: integer(
       env,

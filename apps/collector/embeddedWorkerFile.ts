@@ -1,9 +1,7 @@
-import { EMBEDDED_DATA_DIR } from "@bfmono/apps/bfDb/storage/openBackend.ts";
-
-/** Where a worker that holds the embedded database says how to reach it. */
-export const WORKER_FILE = `${
-  EMBEDDED_DATA_DIR.replace(/\/$/, "")
-}.worker.json`;
+/** Where a worker that holds the embedded database in `dataDir` says how to reach it. */
+export function workerFilePath(dataDir: string): string {
+  return `${dataDir.replace(/\/+$/, "")}.worker.json`;
+}
 
 /** What the worker file records. */
 export interface WorkerFile {
@@ -14,7 +12,7 @@ export interface WorkerFile {
 /** Records that this process holds the embedded database and serves operators on `port`. */
 export async function writeWorkerFile(
   info: WorkerFile,
-  path = WORKER_FILE,
+  path: string,
 ): Promise<void> {
   await Deno.writeTextFile(path, JSON.stringify(info));
 }
@@ -22,7 +20,7 @@ export async function writeWorkerFile(
 /** Removes the worker file if it is still ours. */
 export async function removeWorkerFile(
   pid: number,
-  path = WORKER_FILE,
+  path: string,
 ): Promise<void> {
   const info = await readWorkerFile(path);
   if (info?.pid === pid) await Deno.remove(path).catch(() => {});
@@ -40,7 +38,7 @@ async function readWorkerFile(path: string): Promise<WorkerFile | null> {
 
 /** The base URL of a live worker holding the embedded database, or null when none answers. */
 export async function findLiveEmbeddedWorker(
-  path = WORKER_FILE,
+  path: string,
 ): Promise<string | null> {
   const info = await readWorkerFile(path);
   if (!info) return null;

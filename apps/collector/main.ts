@@ -9,6 +9,7 @@ import { guardDriverRejections } from "./driverRejections.ts";
 import {
   findLiveEmbeddedWorker,
   removeWorkerFile,
+  workerFilePath,
   writeWorkerFile,
 } from "./embeddedWorkerFile.ts";
 import { type RunningHttpServer, startHttpServer } from "./http/server.ts";
@@ -47,7 +48,8 @@ export async function runWorkerProcess(
     level: config.logLevel,
   });
   const embedded = !config.databaseUrl;
-  if (embedded && await findLiveEmbeddedWorker()) {
+  const workerFile = workerFilePath(config.embeddedDataDir);
+  if (embedded && await findLiveEmbeddedWorker(workerFile)) {
     console.error(EMBEDDED_BUSY_MESSAGE);
     return 2;
   }
@@ -106,13 +108,15 @@ export async function runWorkerProcess(
       return 2;
     }
     await worker.start();
-    if (embedded) await writeWorkerFile({ pid: Deno.pid, port: http.port });
+    if (embedded) {
+      await writeWorkerFile({ pid: Deno.pid, port: http.port }, workerFile);
+    }
     await new Promise((resolve) =>
       shutdown.signal.addEventListener("abort", resolve, { once: true })
     );
     await worker.stop();
     await http.shutdown();
-    if (embedded) await removeWorkerFile(Deno.pid);
+    if (embedded) await removeWorkerFile(Deno.pid, workerFile);
     await bfDb.close();
     logger.info("worker exited cleanly");
     return 0;
@@ -135,6 +139,7 @@ async function openAndMigrate(
     try {
       backend = await openBackend({
         databaseUrl: config.databaseUrl,
+        embeddedDataDir: config.embeddedDataDir,
         maxConnections: 4,
       });
       const applied = await migrate(backend);

@@ -39,7 +39,7 @@ export const DEFAULT_LOOP_CONFIG: WorkerLoopConfig = {
   leaseMs: 30_000,
   pollIntervalMs: 2_000,
   shutdownGraceMs: 25_000,
-  prefetch: 100,
+  prefetch: 500,
 };
 
 /** What `startWorker` needs: handlers and settings; bfDb must already have a migrated backend. */

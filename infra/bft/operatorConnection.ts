@@ -6,8 +6,12 @@ import { EmbeddedDatabaseBusyError } from "@bfmono/apps/bfDb/storage/PgliteBacke
 import {
   ConfigError,
   databaseUrlFromEnv,
+  embeddedDataDirFromEnv,
 } from "@bfmono/apps/collector/config.ts";
-import { findLiveEmbeddedWorker } from "@bfmono/apps/collector/embeddedWorkerFile.ts";
+import {
+  findLiveEmbeddedWorker,
+  workerFilePath,
+} from "@bfmono/apps/collector/embeddedWorkerFile.ts";
 import { KNOWN_JOB_TYPES } from "@bfmono/apps/collector/ops/knownJobTypes.ts";
 import {
   localOperatorCommands,
@@ -27,11 +31,17 @@ export async function withOperator(
 ): Promise<number> {
   try {
     const databaseUrl = databaseUrlFromEnv();
+    const embeddedDataDir = embeddedDataDirFromEnv();
+    const workerFile = workerFilePath(embeddedDataDir);
     if (!databaseUrl) {
-      const worker = await findLiveEmbeddedWorker();
+      const worker = await findLiveEmbeddedWorker(workerFile);
       if (worker) return await fn(httpOperatorCommands(worker));
     }
-    const backend = await openBackendOrWorker(databaseUrl);
+    const backend = await openBackendOrWorker(
+      databaseUrl,
+      embeddedDataDir,
+      workerFile,
+    );
     if (typeof backend === "string") {
       return await fn(httpOperatorCommands(backend));
     }
@@ -59,17 +69,23 @@ const WORKER_STARTUP_WAIT_MS = 60_000;
  */
 async function openBackendOrWorker(
   databaseUrl: string | undefined,
+  embeddedDataDir: string,
+  workerFile: string,
 ): Promise<BfDbBackend | string> {
   const deadline = Date.now() + WORKER_STARTUP_WAIT_MS;
   while (true) {
     try {
-      return await openBackend({ databaseUrl, maxConnections: 2 });
+      return await openBackend({
+        databaseUrl,
+        embeddedDataDir,
+        maxConnections: 2,
+      });
     } catch (error) {
       if (
         !(error instanceof EmbeddedDatabaseBusyError) || Date.now() > deadline
       ) throw error;
     }
-    const worker = await findLiveEmbeddedWorker();
+    const worker = await findLiveEmbeddedWorker(workerFile);
     if (worker) return worker;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

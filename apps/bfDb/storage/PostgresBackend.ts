@@ -22,7 +22,8 @@ function runnerFor(sql: Sql | postgres.TransactionSql): QueryRunner {
         params as postgres.ParameterOrJSON<never>[],
         { prepare: true },
       );
-      return result as unknown as T[];
+      // A plain array, as PGlite gives: postgres.js's Result subclass carries extra fields.
+      return Array.from(result) as unknown as T[];
     },
   };
 }

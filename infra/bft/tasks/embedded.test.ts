@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  runBft,
+  startWorkerProcess,
+} from "@bfmono/apps/collector/testing/workerProcess.ts";
+import { waitFor } from "@bfmono/apps/collector/testing/waitFor.ts";
+
+interface StatusJson {
+  counts: { type: string; status: string; count: number }[];
+}
+
+function completed(status: StatusJson, type: string): number {
+  return status.counts.filter((c) =>
+    c.type === type && c.status === "completed"
+  )
+    .reduce((n, c) => n + c.count, 0);
+}
+
+Deno.test({
+  name:
+    "embedded database: bft commands reach the live worker, then open the database once it stops",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "bfdb_embedded_" });
+    const env = { BFDB_DATA_DIR: join(dir, "db") };
+    try {
+      await using worker = await startWorkerProcess({
+        databaseUrl: "",
+        env,
+        name: "embedded",
+      });
+      assert.ok(
+        worker.logs.some((l) =>
+          l.msg === "database ready" && l.backend === "pglite"
+        ),
+        "the worker runs on PGlite when DATABASE_URL is unset",
+      );
+
+      const second = await runBft(["worker"], {
+        ...env,
+        HEALTH_CHECK_PORT: "0",
+      });
+      assert.equal(
+        second.code,
+        2,
+        "a second worker on the same embedded database exits 2",
+      );
+      assert.match(second.stderr, /holds the embedded database/);
+
+      const enqueued = await runBft(
+        ["jobs", "enqueue", "process_new_record", '{"record_id":"missing"}'],
+        env,
+      );
+      assert.equal(enqueued.code, 0, enqueued.stderr);
+      const id = enqueued.stdout.trim();
+      assert.match(id, /^[0-9a-f-]{36}$/);
+
+      const bad = await runBft([
+        "jobs",
+        "enqueue",
+        "process_new_record",
+        '{"nope":1}',
+      ], env);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /record_id/);
+
+      await waitFor(
+        async () => {
+          const listed = await runBft([
+            "jobs",
+            "list",
+            "--status",
+            "failed",
+            "--json",
+          ], env);
+          const jobs = JSON.parse(listed.stdout) as {
+            id: string;
+            error: string;
+          }[];
+          return jobs.some((j) => j.id === id && /not found/.test(j.error));
+        },
+        "the enqueued job to be dead-lettered by the worker",
+        { intervalMs: 200 },
+      );
+
+      const status = await runBft(["jobs", "status", "--json"], env);
+      assert.equal(status.code, 0, status.stderr);
+      const stats = JSON.parse(status.stdout) as StatusJson;
+      assert.ok(
+        completed(stats, "cleanup_auth_tokens") >= 1,
+        "the hourly cleanup ran",
+      );
+
+      worker.kill("SIGTERM");
+      const exit = await worker.waitForExit();
+      assert.equal(exit.code, 0);
+
+      const direct = await runBft([
+        "jobs",
+        "list",
+        "--status",
+        "failed",
+        "--json",
+      ], env);
+      assert.equal(direct.code, 0, direct.stderr);
+      assert.ok(
+        (JSON.parse(direct.stdout) as { id: string }[]).some((j) =>
+          j.id === id
+        ),
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});

@@ -1,3 +1,5 @@
+import { bfDb } from "../bfDb.ts";
+
 /** A job as its holder knows it: the id and the attempt it claimed, which fence every settle. */
 export interface HeldJob {
   id: string;
@@ -35,4 +37,26 @@ export function heldJobsJson(jobs: readonly HeldJob[]): string {
       started_at: job.startedAt ?? null,
     })),
   );
+}
+
+/**
+ * Runs `UPDATE bfdb j SET props = <newProps>` on the jobs `workerId` still holds (see `heldBy`),
+ * in one statement; `newProps` may use `j.props` and `x.started_at`. Returns the ids it changed:
+ * the others were lost to the reaper or re-claimed, and stay as their new owner left them.
+ */
+export async function updateHeldJobs(
+  workerId: string,
+  jobs: readonly HeldJob[],
+  newProps: string,
+  extraCondition = "TRUE",
+): Promise<string[]> {
+  if (jobs.length === 0) return [];
+  const rows = await bfDb.query<{ bf_gid: string }>(
+    `UPDATE bfdb j SET props = ${newProps}, last_updated = now()
+     FROM jsonb_to_recordset($1::text::jsonb) AS x(id text, attempt int, started_at text)
+     WHERE ${heldBy("$2")} AND ${extraCondition}
+     RETURNING j.bf_gid`,
+    [heldJobsJson(jobs), workerId],
+  );
+  return rows.map((row) => row.bf_gid);
 }

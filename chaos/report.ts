@@ -30,10 +30,19 @@ export interface RunMeta {
 
 function duplicatesCell(r: ScenarioResult): string {
   if (r.extraDeliveries === 0) return "0";
-  const why = r.unexplainedDuplicates === 0
-    ? "all after a kill"
-    : `${r.unexplainedDuplicates} job(s) unexplained`;
-  return `${r.extraDeliveries} (${r.duplicates.length} job(s); ${why})`;
+  const kinds = new Set(
+    r.duplicates.map((d) =>
+      d.explainedBy === null
+        ? "UNEXPLAINED"
+        : d.explainedBy.includes("SIGKILL")
+        ? "SIGKILLed worker"
+        : "worker's connection cut"
+    ),
+  );
+  const jobs = r.duplicates.length;
+  return `${r.extraDeliveries} (${jobs} job${
+    jobs === 1 ? "" : "s"
+  }, re-run after: ${[...kinds].join(", ")})`;
 }
 
 function recoveryCell(r: ScenarioResult): string {

@@ -35,6 +35,7 @@ export class Settler {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #flushing: Promise<void> | undefined;
   #failures = 0;
+  #writing: Pending[] = [];
   readonly #starts = new Map<string, { job: BfJob; startedAt: string }>();
   #startTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -45,6 +46,11 @@ export class Settler {
   /** How many finished jobs are not yet written. */
   get backlog(): number {
     return this.#pending.length;
+  }
+
+  /** Ids of finished jobs not yet written (pending or being written): still ours to renew. */
+  get unsettledIds(): string[] {
+    return [...this.#pending, ...this.#writing].map((p) => p.job.id);
   }
 
   /**
@@ -126,7 +132,9 @@ export class Settler {
     }
     const batch = this.#pending;
     this.#pending = [];
+    this.#writing = batch;
     this.#flushing = this.#write(batch).finally(() => {
+      this.#writing = [];
       this.#flushing = undefined;
     });
     return this.#flushing;
@@ -189,7 +197,8 @@ export class Settler {
         pending: batch.length,
       });
       this.#pending = batch.concat(this.#pending);
-      const delay = Math.min(5_000, 50 * 2 ** this.#failures);
+      // Retried well within a lease, so the writes land before the jobs could be reaped.
+      const delay = Math.min(1_000, 50 * 2 ** this.#failures);
       if (this.#timer === undefined) {
         this.#timer = setTimeout(() => {
           this.#timer = undefined;

@@ -315,7 +315,12 @@ export class Worker {
       this.#running.size === 0 && this.#buffer.length === 0 &&
       this.#settler.backlog === 0
     ) return;
-    const held = await renewLeases(this.id, this.config.leaseMs);
+    const known = [
+      ...this.#running.keys(),
+      ...this.#buffer.map((b) => b.job.id),
+      ...this.#settler.unsettledIds,
+    ];
+    const held = await renewLeases(this.id, this.config.leaseMs, known);
     this.#databaseOk();
     this.#buffer = this.#buffer.filter((b) =>
       b.claimedAt >= sentAt || held.has(b.job.id)
@@ -333,6 +338,9 @@ export class Worker {
   }
 
   async #reap(): Promise<void> {
+    // Renew our own leases first: after an outage they may have lapsed while we were alive,
+    // and our own reaper must not hand out jobs we are still running or about to settle.
+    await this.#heartbeat();
     const reaped = await reapExpiredLeases();
     this.#databaseOk();
     for (const outcome of reaped) {

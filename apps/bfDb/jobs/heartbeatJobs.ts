@@ -1,7 +1,8 @@
 import { bfDb } from "../bfDb.ts";
 
 /**
- * The heartbeat statement: $1 worker id, $2 lease in ms. The class is a literal so every plan,
+ * The heartbeat statement: $1 worker id, $2 lease in ms, $3 the ids the worker knows it holds
+ * (null: all it holds). The class is a literal so every plan,
  * generic ones included, can use the `bfdb_jobs_in_flight` partial index.
  */
 export const HEARTBEAT_SQL = `UPDATE bfdb SET
@@ -11,15 +12,19 @@ export const HEARTBEAT_SQL = `UPDATE bfdb SET
      WHERE class_name = 'BfJob'
        AND props->>'workerId' = $1::text
        AND props->>'status' IN ('claimed', 'running')
+       AND ($3::text[] IS NULL OR bf_gid = ANY($3::text[]))
      RETURNING bf_gid`;
 
 /**
- * Extends the lease of every job `workerId` holds, in one statement; returns the ids still held,
- * so the worker can abort any job whose lease it lost.
+ * Extends the lease of every job `workerId` holds (only those in `ids`, when given), in one
+ * statement; returns the ids still held, so the worker can abort any job whose lease it lost.
+ * A worker passes the ids it knows: a job whose claim committed but whose reply never arrived
+ * is then left to lapse and be reaped, instead of being renewed for as long as the worker lives.
  */
 export async function heartbeatJobs(
   workerId: string,
   leaseMs: number,
+  ids?: readonly string[],
 ): Promise<string[]> {
   if (!Number.isInteger(leaseMs) || leaseMs < 1 || leaseMs > 86_400_000) {
     throw new RangeError(
@@ -28,7 +33,7 @@ export async function heartbeatJobs(
   }
   const rows = await bfDb.query<{ bf_gid: string }>(
     HEARTBEAT_SQL,
-    [workerId, leaseMs],
+    [workerId, leaseMs, ids ? [...ids] : null],
   );
   return rows.map((row) => row.bf_gid);
 }

@@ -155,8 +155,12 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
   }
 
   /** Extends the leases of every job `workerId` holds; returns the ids still held. */
-  static heartbeat(workerId: string, leaseMs: number): Promise<string[]> {
-    return heartbeatJobs(workerId, leaseMs);
+  static heartbeat(
+    workerId: string,
+    leaseMs: number,
+    ids?: readonly string[],
+  ): Promise<string[]> {
+    return heartbeatJobs(workerId, leaseMs, ids);
   }
 
   /** Returns jobs with expired leases to `available`, or `failed` when out of attempts. */

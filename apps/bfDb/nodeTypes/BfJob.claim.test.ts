@@ -244,6 +244,6 @@ Deno.test("claimJobsQuery: values are bound parameters, never spliced into the S
   assert.ok(query);
   assert.equal(query.text.includes(hostile), false);
   assert.equal(query.text.includes("1234"), false);
-  assert.deepEqual(query.params, [[hostile], 3, hostile, 1234, false]);
+  assert.deepEqual(query.params, [[hostile], 3, hostile, 1234, 0]);
   assert.equal(claimJobsQuery("w", { types: [] }), null);
 });

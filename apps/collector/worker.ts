@@ -112,11 +112,6 @@ export class Worker {
     );
   }
 
-  /** Whether the last database call succeeded. */
-  get databaseReachable(): boolean {
-    return this.#databaseReachable;
-  }
-
   /** Jobs running now. */
   get runningCount(): number {
     return this.#running.size;
@@ -128,35 +123,35 @@ export class Worker {
     const { leaseMs, pollIntervalMs } = this.config;
     const report = (duty: string) => (error: unknown) =>
       this.#databaseError(duty, error);
-    this.#duties.push(
-      new Periodic(
-        heartbeatIntervalMs(leaseMs),
-        () => this.#bounded("heartbeat", this.#heartbeat()),
-        report("heartbeat"),
-      ),
-      new Periodic(
-        reaperIntervalMs(leaseMs),
-        () => this.#bounded("reaper", this.#reap()),
-        report("reaper"),
-      ),
-      new Periodic(
-        pollIntervalMs,
-        () => Promise.resolve(this.#poke()),
-        report("poll"),
-      ),
+    const heartbeat = new Periodic(
+      heartbeatIntervalMs(leaseMs),
+      () => this.#bounded("heartbeat", this.#heartbeat()),
+      report("heartbeat"),
     );
+    const reaper = new Periodic(
+      reaperIntervalMs(leaseMs),
+      () => this.#bounded("reaper", this.#reap()),
+      report("reaper"),
+    );
+    const poll = new Periodic(
+      pollIntervalMs,
+      () => Promise.resolve(this.#poke()),
+      report("poll"),
+    );
+    heartbeat.start();
+    poll.start();
+    // Dead workers' jobs and this period's recurring jobs are looked for at once on start.
+    reaper.start(0);
+    this.#duties.push(heartbeat, reaper, poll);
     if (this.#recurring.length > 0) {
-      this.#duties.push(
-        new Periodic(
-          SCHEDULER_INTERVAL_MS,
-          () => this.#bounded("scheduler", this.#schedule()),
-          report("scheduler"),
-        ),
+      const scheduler = new Periodic(
+        SCHEDULER_INTERVAL_MS,
+        () => this.#bounded("scheduler", this.#schedule()),
+        report("scheduler"),
       );
+      scheduler.start(0);
+      this.#duties.push(scheduler);
     }
-    this.#duties.forEach((duty, i) =>
-      duty.start(i === 1 || i === 3 ? 0 : undefined)
-    );
     this.logger.info("worker started", {
       types: this.registry.types,
       ...this.config,

@@ -10,9 +10,6 @@ export const JOB_STATUSES = [
 /** A job's status. */
 export type JobStatus = typeof JOB_STATUSES[number];
 
-/** Statuses in which a worker holds the job under a lease. */
-export const IN_FLIGHT_STATUSES: readonly JobStatus[] = ["claimed", "running"];
-
 /** The named transitions of the job state machine; each SQL operation in this folder performs one. */
 export const JOB_TRANSITIONS = {
   claim: { from: ["available"], to: "claimed" },

@@ -185,6 +185,34 @@ dbTest(
 );
 
 dbTest(
+  "heartbeat with ids renews only those: a claim the worker never learned of lapses and is reaped",
+  async () => {
+    await BfJob.createMany(
+      Array.from({ length: 2 }, (_, i) => ({ type: "t", payload: { i } })),
+      TEST_CV,
+    );
+    const [known, orphan] = await BfJob.claimNext("worker-1", {
+      limit: 2,
+      leaseMs: 1,
+    });
+    await waitForLeasesToExpire([known.id, orphan.id]);
+
+    assert.deepEqual(await BfJob.heartbeat("worker-1", 600_000, [known.id]), [
+      known.id,
+    ]);
+    const reaped = await BfJob.reapExpired();
+    assert.deepEqual(reaped.map((r) => r.id), [orphan.id]);
+    assert.equal((await BfJob.get(orphan.id))?.props.status, "available");
+    assert.equal((await BfJob.get(known.id))?.props.status, "claimed");
+    // An id the worker does not hold is not renewed or returned.
+    assert.deepEqual(
+      await BfJob.heartbeat("worker-2", 600_000, [known.id]),
+      [],
+    );
+  },
+);
+
+dbTest(
   "attempts counted at claim: abandoned maxAttempts times, the job ends failed",
   async () => {
     const created = await BfJob.create(

@@ -1,14 +1,30 @@
 import { benchPath, REPO_ROOT, type System } from "./system.ts";
 import type { Spawn } from "../lib/proc.ts";
 
+/**
+ * The `--v8-flags=...` that `infra/bin/bft` gives `bft worker`, so the bench's worker runs as
+ * production does (read from the launcher itself, so the two cannot drift apart).
+ */
+export function launcherV8Flags(): string[] {
+  const launcher = Deno.readTextFileSync(`${REPO_ROOT}infra/bin/bft`);
+  return launcher.match(/--v8-flags=\S+/g) ?? [];
+}
+
 function denoScript(
   script: string,
   env: Record<string, string>,
   label: string,
+  runtimeFlags: string[] = [],
 ): Spawn {
   return {
     cmd: Deno.execPath(),
-    args: ["run", "-A", "--quiet", benchPath(`ours/${script}`)],
+    args: [
+      "run",
+      "-A",
+      "--quiet",
+      ...runtimeFlags,
+      benchPath(`ours/${script}`),
+    ],
     env,
     label,
     cwd: REPO_ROOT,
@@ -24,7 +40,10 @@ export const ours: System = {
     "nodes of another class (our production shape).",
   configNote: (c) =>
     `ours: startWorker({ concurrency: ${c} }) from apps/collector/worker.ts, its defaults ` +
-    "otherwise; logger at warn; no HTTP server (the peers' bench workers serve none either).",
+    "otherwise; logger at warn; no HTTP server (the peers' bench workers serve none either); " +
+    `run with the V8 flags infra/bin/bft gives \`bft worker\` (${
+      launcherV8Flags().join(" ")
+    }).`,
   async unavailable() {
     const needed = ["apps/collector/worker.ts", "apps/bfDb/nodeTypes/BfJob.ts"];
     for (const rel of needed) {
@@ -38,7 +57,8 @@ export const ours: System = {
   },
   setup: (env) => denoScript("setup.ts", env, "ours setup"),
   enqueue: (env) => denoScript("enqueue.ts", env, "ours enqueue"),
-  worker: (env) => denoScript("worker.ts", env, "ours worker"),
+  worker: (env) =>
+    denoScript("worker.ts", env, "ours worker", launcherV8Flags()),
   async remaining(sql) {
     // Two counts, each served by one of our partial indexes (available; claimed or running).
     const rows = await sql`

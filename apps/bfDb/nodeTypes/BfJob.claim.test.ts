@@ -247,3 +247,40 @@ Deno.test("claimJobsQuery: values are bound parameters, never spliced into the S
   assert.deepEqual(query.params, [[hostile], 3, hostile, 1234, 0]);
   assert.equal(claimJobsQuery("w", { types: [] }), null);
 });
+
+dbTest(
+  "claim commit mode: its own transaction skips the WAL flush wait; a caller's transaction keeps its own",
+  async ({ backend }) => {
+    await BfJob.createMany(
+      Array.from({ length: 3 }, (_, i) => ({ type: "t", payload: { i } })),
+      TEST_CV,
+    );
+    // The async-commit statement sets synchronous_commit for its own transaction only.
+    const query = claimJobsQuery("w-async", { asyncCommit: true });
+    assert.ok(query);
+    const inside = await backend.transaction(async (tx) => {
+      await tx.query(query.text, query.params);
+      return await tx.query<{ mode: string }>(
+        "SELECT current_setting('synchronous_commit') AS mode",
+      );
+    });
+    assert.equal(inside[0].mode, "off");
+    // Outside bfDb.transaction, claimNext uses it, and the session's setting is untouched after.
+    assert.ok(await BfJob.claimNext("w-async"));
+    const [after] = await bfDb.query<{ mode: string }>(
+      "SELECT current_setting('synchronous_commit') AS mode",
+    );
+    assert.equal(after.mode, "on");
+    // Inside bfDb.transaction, the claim leaves the caller's durability alone: a business write
+    // in the same transaction still commits synchronously.
+    const modeInCallerTransaction = await bfDb.transaction(async () => {
+      assert.ok(await BfJob.claimNext("w-in-tx"));
+      const [row] = await bfDb.query<{ mode: string }>(
+        "SELECT current_setting('synchronous_commit') AS mode",
+      );
+      return row.mode;
+    });
+    assert.equal(modeInCallerTransaction, "on");
+    assert.equal(await countJobs("claimed"), 3);
+  },
+);

@@ -242,7 +242,7 @@ export function validateProps(
   for (const [name, field] of Object.entries(spec.fields)) {
     let value = props[name];
     if (value === undefined && applyDefaults && field.hasDefault) {
-      value = structuredClone(field.defaultValue);
+      value = copyOfDefault(field.defaultValue);
     }
     if (value === undefined) {
       if (field.optional) continue;
@@ -252,6 +252,13 @@ export function validateProps(
     out[name] = value;
   }
   return out;
+}
+
+/** Each node gets its own copy of an object default; primitives and `[]` need no cloning. */
+function copyOfDefault(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value) && value.length === 0) return [];
+  return structuredClone(value);
 }
 
 function checkField(

@@ -344,29 +344,8 @@ function checkJobInput(input: BfJobInput): Record<string, unknown> {
       "a new job starts at 0 attempts",
     );
   }
-  for (const field of ["type", "payload"] as const) {
-    if (!isWellFormedJson(props[field])) {
-      throw new BfValidationError(
-        JOB_CLASS_NAME,
-        field,
-        "contains a lone UTF-16 surrogate, which JSON storage cannot hold",
-      );
-    }
-  }
   if (runAt !== undefined) props.runAt = canonicalInstant(runAt);
   return props;
-}
-
-/** Whether every string in a JSON value, keys included, is well-formed UTF-16. */
-function isWellFormedJson(value: unknown): boolean {
-  if (typeof value === "string") return value.isWellFormed();
-  if (Array.isArray(value)) return value.every(isWellFormedJson);
-  if (value !== null && typeof value === "object") {
-    return Object.entries(value).every(([key, item]) =>
-      key.isWellFormed() && isWellFormedJson(item)
-    );
-  }
-  return true;
 }
 
 /** An instant in the sortable form job props store: ISO-8601 UTC with milliseconds. */

@@ -1,4 +1,5 @@
 import { EMBEDDED_DATA_DIR } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { DEFAULT_LOOP_CONFIG } from "./loopConfig.ts";
 
 /** The worker's settings, read from the environment and validated at start. */
 export interface WorkerConfig {
@@ -115,13 +116,31 @@ export function embeddedDataDirFromEnv(env: Env = Deno.env.toObject()): string {
 
 /** Reads and validates the worker configuration; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
-  const jobTimeoutMs = integer(env, "JOB_TIMEOUT_MS", 300_000, 1, 86_400_000);
-  const leaseMs = integer(env, "JOB_LEASE_MS", 30_000, 1_000, 3_600_000);
+  const jobTimeoutMs = integer(
+    env,
+    "JOB_TIMEOUT_MS",
+    DEFAULT_LOOP_CONFIG.jobTimeoutMs,
+    1,
+    86_400_000,
+  );
+  const leaseMs = integer(
+    env,
+    "JOB_LEASE_MS",
+    DEFAULT_LOOP_CONFIG.leaseMs,
+    1_000,
+    3_600_000,
+  );
   const posthogApiKey = env.POSTHOG_API_KEY?.trim() || undefined;
   const config: WorkerConfig = {
     databaseUrl: databaseUrlFromEnv(env),
     embeddedDataDir: embeddedDataDirFromEnv(env),
-    concurrency: integer(env, "WORKER_CONCURRENCY", 10, 1, 1_000),
+    concurrency: integer(
+      env,
+      "WORKER_CONCURRENCY",
+      DEFAULT_LOOP_CONFIG.concurrency,
+      1,
+      1_000,
+    ),
     jobTimeoutMs,
     leaseMs,
     healthCheckPort: integer(env, "HEALTH_CHECK_PORT", 8080, 0, 65_535),
@@ -133,12 +152,24 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
     ], "development"),
     posthogHost: url(env, "POSTHOG_HOST", ["http:", "https:"]),
     posthogApiKey,
-    prefetch: integer(env, "WORKER_PREFETCH", 500, 0, 10_000),
-    pollIntervalMs: integer(env, "WORKER_POLL_INTERVAL_MS", 2_000, 10, 600_000),
+    prefetch: integer(
+      env,
+      "WORKER_PREFETCH",
+      DEFAULT_LOOP_CONFIG.prefetch,
+      0,
+      10_000,
+    ),
+    pollIntervalMs: integer(
+      env,
+      "WORKER_POLL_INTERVAL_MS",
+      DEFAULT_LOOP_CONFIG.pollIntervalMs,
+      10,
+      600_000,
+    ),
     shutdownGraceMs: integer(
       env,
       "WORKER_SHUTDOWN_GRACE_MS",
-      25_000,
+      DEFAULT_LOOP_CONFIG.shutdownGraceMs,
       0,
       3_600_000,
     ),

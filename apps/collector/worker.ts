@@ -15,32 +15,14 @@ import {
   RECURRING_JOBS,
   type RecurringJob,
 } from "./maintenance/scheduler.ts";
+import { DEFAULT_LOOP_CONFIG, type WorkerLoopConfig } from "./loopConfig.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { HandlerRegistry } from "./registry.ts";
 import { PrefetchPacer } from "./prefetchPacer.ts";
 import { Settler } from "./settler.ts";
 import type { StandardSchemaV1 } from "./standardSchema.ts";
 
-/** The settings the worker loop itself uses. */
-export interface WorkerLoopConfig {
-  concurrency: number;
-  jobTimeoutMs: number;
-  leaseMs: number;
-  pollIntervalMs: number;
-  shutdownGraceMs: number;
-  /** Most jobs to claim ahead of free slots, when jobs are short enough for it to pay. */
-  prefetch: number;
-}
-
-/** Defaults matching the documented environment defaults. */
-export const DEFAULT_LOOP_CONFIG: WorkerLoopConfig = {
-  concurrency: 10,
-  jobTimeoutMs: 300_000,
-  leaseMs: 30_000,
-  pollIntervalMs: 2_000,
-  shutdownGraceMs: 25_000,
-  prefetch: 500,
-};
+export type { WorkerLoopConfig };
 
 /** What `startWorker` needs: handlers and settings; bfDb must already have a migrated backend. */
 export interface StartWorkerOptions {

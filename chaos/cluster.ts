@@ -287,8 +287,7 @@ export class PgCluster {
       throw new Error(`initdb failed (${initdb.code}): ${initdb.stderr}`);
     }
     // Durability against an OS crash is not under test; a server crash (immediate stop) still
-    // keeps every synchronous commit, because its WAL reaches the OS before it returns. Claims
-    // commit asynchronously and may be lost: their jobs become available again.
+    // keeps every commit, because WAL reaches the OS before a commit returns.
     const settings = [
       `port = ${this.port}`,
       `listen_addresses = '127.0.0.1'`,

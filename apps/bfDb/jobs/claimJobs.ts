@@ -16,11 +16,6 @@ export interface ClaimJobsOptions {
    * (a worker's local buffer). Overrides `start` when given.
    */
   startCount?: number;
-  /**
-   * Commit the claim without waiting for its WAL flush (`synchronous_commit = off` for this
-   * statement's own transaction). `claimJobs` sets it whenever it runs outside `bfDb.transaction`.
-   */
-  asyncCommit?: boolean;
 }
 
 /** The default lease: a worker that does not heartbeat within it is presumed dead. */
@@ -69,7 +64,7 @@ export function claimJobsQuery(
     );
   }
   return {
-    text: options.asyncCommit ? CLAIM_JOBS_ASYNC_COMMIT_SQL : CLAIM_JOBS_SQL,
+    text: CLAIM_JOBS_SQL,
     params: [
       types,
       limit,
@@ -83,25 +78,20 @@ export function claimJobsQuery(
 const CLAIM_COLUMNS = BF_COLUMNS.split(", ").map((c) => `j.${c}`).join(", ");
 
 /**
- * `set_config(..., true)` lasts until the end of the statement's own transaction, and the commit
- * reads the setting then; the condition makes the pick depend on the CTE so that it always runs.
+ * The claim: pick with FOR UPDATE SKIP LOCKED, mark claimed by $3 with a lease of $4 ms, count
+ * the attempt, return the rows. $1 types or null, $2 limit, $5 how many (in claim order) go
+ * straight to running.
+ * The class and status are literals, not parameters, so that every plan, including the generic
+ * plan PostgreSQL switches prepared statements to, can prove the `bfdb_jobs_available` partial
+ * index's predicate (`class_name = $1` cannot: its value is unknown when a generic plan is made).
  */
-const ASYNC_COMMIT_CTE = `commit_mode AS MATERIALIZED (
-       SELECT set_config('synchronous_commit', 'off', true) AS setting
-     ), `;
-const ASYNC_COMMIT_CONDITION = `
-         AND (SELECT setting FROM commit_mode) = 'off'`;
-
-const CLAIM_JOBS_TEMPLATE = (asyncCommit: boolean) =>
-  `WITH ${asyncCommit ? ASYNC_COMMIT_CTE : ""}locked AS MATERIALIZED (
+export const CLAIM_JOBS_SQL = `WITH locked AS MATERIALIZED (
        SELECT bf_gid, ((props->>'priority')::int) AS priority, props->>'runAt' AS run_at
        FROM bfdb
        WHERE class_name = 'BfJob'
          AND props->>'status' = 'available'
          AND props->>'runAt' <= bfdb_iso(now())
-         AND ($1::text[] IS NULL OR props->>'type' = ANY($1::text[]))${
-    asyncCommit ? ASYNC_COMMIT_CONDITION : ""
-  }
+         AND ($1::text[] IS NULL OR props->>'type' = ANY($1::text[]))
        ORDER BY ((props->>'priority')::int) DESC, (props->>'runAt'), bf_gid
        LIMIT $2
        FOR UPDATE SKIP LOCKED
@@ -123,25 +113,6 @@ const CLAIM_JOBS_TEMPLATE = (asyncCommit: boolean) =>
      RETURNING ${CLAIM_COLUMNS}`;
 
 /**
- * The claim: pick with FOR UPDATE SKIP LOCKED, mark claimed by $3 with a lease of $4 ms, count
- * the attempt, return the rows. $1 types or null, $2 limit, $5 how many (in claim order) go
- * straight to running.
- * The class and status are literals, not parameters, so that every plan, including the generic
- * plan PostgreSQL switches prepared statements to, can prove the `bfdb_jobs_available` partial
- * index's predicate (`class_name = $1` cannot: its value is unknown when a generic plan is made).
- */
-export const CLAIM_JOBS_SQL = CLAIM_JOBS_TEMPLATE(false);
-
-/**
- * The same claim in a transaction of its own that commits without waiting for the WAL flush.
- * A claim lost to a server crash only returns its jobs to `available` (the same at-least-once
- * redelivery a lapsed lease gives), and the flush is the largest part of an idle worker's
- * wake-up latency. Visibility to other sessions is immediate either way: a crash of the worker,
- * not of the server, loses nothing, so attempts are still counted.
- */
-export const CLAIM_JOBS_ASYNC_COMMIT_SQL = CLAIM_JOBS_TEMPLATE(true);
-
-/**
  * Claims up to `limit` available jobs whose `runAt` has passed, highest priority first, then
  * oldest, in one statement: pick with FOR UPDATE SKIP LOCKED, mark claimed by `workerId` with a
  * lease, count the attempt, return the rows. Served by the `bfdb_jobs_available` partial index.
@@ -150,11 +121,7 @@ export async function claimJobs(
   workerId: string,
   options: ClaimJobsOptions = {},
 ): Promise<BfRow[]> {
-  const query = claimJobsQuery(workerId, {
-    ...options,
-    // Inside bfDb.transaction, the caller's transaction decides its own durability.
-    asyncCommit: !bfDb.inTransaction,
-  });
+  const query = claimJobsQuery(workerId, options);
   if (!query) return [];
   return await bfDb.query<BfRow>(query.text, query.params);
 }

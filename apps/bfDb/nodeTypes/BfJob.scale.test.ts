@@ -166,10 +166,6 @@ dbTest(
         options: { types: ["email.send", "sms"], limit: 10 },
       },
       { label: "claim and start", options: { limit: 100, start: true } },
-      {
-        label: "own transaction, async commit",
-        options: { limit: 100, startCount: 10, asyncCommit: true },
-      },
     ];
     for (const { label, options } of cases) {
       const query = claimJobsQuery("worker-explain", options);

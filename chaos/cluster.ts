@@ -337,21 +337,7 @@ export class PgCluster {
   /** Starts the server and waits until it accepts connections. */
   async start(): Promise<void> {
     if (this.#destroyed) throw new Error("the chaos cluster was destroyed");
-    const result = await run(
-      `${this.#binDir}/pg_ctl`,
-      [
-        "start",
-        "-D",
-        this.dataDir,
-        "-l",
-        this.logFile,
-        "-w",
-        "-t",
-        String(PG_CTL_TIMEOUT_S),
-      ],
-      true,
-      (PG_CTL_TIMEOUT_S + 10) * 1000,
-    );
+    const result = await this.#pgCtl("start", ["-l", this.logFile]);
     if (result.code !== 0) {
       const tail = await Deno.readTextFile(this.logFile).catch(() => "");
       throw new Error(
@@ -364,16 +350,15 @@ export class PgCluster {
     this.#log(`cluster up on 127.0.0.1:${this.port}`);
   }
 
-  /** Stops the server: `fast` disconnects clients cleanly, `immediate` is a crash. */
-  async stop(mode: "fast" | "immediate" = "fast"): Promise<void> {
-    const result = await run(
+  /** `pg_ctl ACTION -D <data> ARGS -w`, as postgres, waiting at most PG_CTL_TIMEOUT_S. */
+  #pgCtl(action: "start" | "stop", args: string[]): Promise<Ran> {
+    return run(
       `${this.#binDir}/pg_ctl`,
       [
-        "stop",
+        action,
         "-D",
         this.dataDir,
-        "-m",
-        mode,
+        ...args,
         "-w",
         "-t",
         String(PG_CTL_TIMEOUT_S),
@@ -381,6 +366,11 @@ export class PgCluster {
       true,
       (PG_CTL_TIMEOUT_S + 10) * 1000,
     );
+  }
+
+  /** Stops the server: `fast` disconnects clients cleanly, `immediate` is a crash. */
+  async stop(mode: "fast" | "immediate" = "fast"): Promise<void> {
+    const result = await this.#pgCtl("stop", ["-m", mode]);
     if (result.code !== 0) {
       throw new Error(`pg_ctl stop failed (${result.code}): ${result.stderr}`);
     }
@@ -393,14 +383,7 @@ export class PgCluster {
     if (this.#destroyed) return;
     this.#destroyed = true;
     try {
-      await run(`${this.#binDir}/pg_ctl`, [
-        "stop",
-        "-D",
-        this.dataDir,
-        "-m",
-        "immediate",
-        "-w",
-      ], true);
+      await this.#pgCtl("stop", ["-m", "immediate"]);
     } catch {
       // the directory goes regardless
     }

@@ -22,8 +22,6 @@ import { PrefetchPacer } from "./prefetchPacer.ts";
 import { Settler } from "./settler.ts";
 import type { StandardSchemaV1 } from "./standardSchema.ts";
 
-export type { WorkerLoopConfig };
-
 /** What `startWorker` needs: handlers and settings; bfDb must already have a migrated backend. */
 export interface StartWorkerOptions {
   handlers: readonly JobHandler<StandardSchemaV1>[];

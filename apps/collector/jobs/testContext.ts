@@ -15,12 +15,10 @@
  */
 import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
-import { createLogger } from "@bfmono/packages/logger/logger.ts";
 import type { JobContext, JobHandler } from "../handler.ts";
 import { parseWithSchema, type StandardSchemaV1 } from "../standardSchema.ts";
-
-/** One captured log line, parsed. */
-export type LogLine = { level: string; msg: string } & Record<string, unknown>;
+import { capturingLogger } from "../testing/capturingLogger.ts";
+import type { LogLine } from "../testing/workerProcess.ts";
 
 /** Options for {@linkcode createTestContext}. */
 export interface TestContextOptions {
@@ -54,13 +52,12 @@ export async function createTestContext(
     { type: options.type, payload: options.payload ?? {} },
     options.cv ?? testViewer(),
   );
-  const logs: LogLine[] = [];
-  const logger = createLogger({
-    service: "collector-test",
-    environment: "test",
-    level: "debug",
-    write: (line) => logs.push(JSON.parse(line)),
-  }).child({ jobId: job.id, jobType: job.props.type });
+  const captured = capturingLogger();
+  const logs = captured.logs;
+  const logger = captured.logger.child({
+    jobId: job.id,
+    jobType: job.props.type,
+  });
   const controller = new AbortController();
   const ctx: JobContext = {
     job,

@@ -13,15 +13,15 @@
  *
  * @module
  */
-import { createLogger } from "@bfmono/packages/logger/logger.ts";
 import type { JobHandler } from "../handler.ts";
 import type { StandardSchemaV1 } from "../standardSchema.ts";
+import type { WorkerLoopConfig } from "../loopConfig.ts";
 import {
   startWorker,
   type StartWorkerOptions,
   type Worker,
-  type WorkerLoopConfig,
 } from "../worker.ts";
+import { capturingLogger } from "./capturingLogger.ts";
 import { type JobRow, jobRow } from "./jobRows.ts";
 import { waitFor } from "./waitFor.ts";
 import type { LogLine } from "./workerProcess.ts";
@@ -63,13 +63,7 @@ export async function startTestWorker(options: {
   recurring?: StartWorkerOptions["recurring"];
   workerId?: string;
 }): Promise<TestWorker> {
-  const logs: LogLine[] = [];
-  const logger = createLogger({
-    service: "collector-test",
-    environment: "test",
-    level: "debug",
-    write: (line) => logs.push(JSON.parse(line)),
-  });
+  const { logs, logger } = capturingLogger();
   const worker = await startWorker({
     handlers: options.handlers as readonly JobHandler<StandardSchemaV1>[],
     config: { ...TEST_LOOP_CONFIG, ...options.config },

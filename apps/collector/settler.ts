@@ -18,37 +18,59 @@ export interface SettlerOptions {
   workerId: string;
   logger: Logger;
   metrics: WorkerMetrics;
-  /** Flush once this many are pending. */
+  /** Most jobs one write covers (per kind of settle); a larger backlog is written in chunks. */
   maxBatch?: number;
   /** Wait at most this long to fill a batch. */
   maxDelayMs?: number;
+  /** Called after every write, successful or not, so the claim loop can re-check its backlog. */
+  onWritten?: () => void;
 }
 
+/** Default most jobs per settle statement. */
+export const DEFAULT_SETTLE_BATCH = 500;
+
 /**
- * Collects finished jobs and writes them in batches (one statement per kind per flush). A flush
- * that fails for want of a database is kept and retried: the leases cover the wait, and if they
- * lapse the reaper re-runs the jobs, which is the at-least-once promise.
+ * Collects finished jobs and writes them in chunks of at most `maxBatch`, one write at a time:
+ * one statement per kind of settle per chunk, plus the `running` marks of claimed-ahead jobs
+ * that are still running. Because this is the only writer of the worker's held rows apart from
+ * the heartbeat (which skips rows it cannot lock at once), no two of the worker's own statements
+ * ever wait on each other. A write that fails for want of a database is kept and retried within
+ * the lease; if the leases lapse meanwhile the reaper re-runs the jobs (at-least-once).
  */
 export class Settler {
-  readonly #options: Required<SettlerOptions>;
+  readonly #options: Required<Omit<SettlerOptions, "onWritten">>;
+  readonly #onWritten: () => void;
   #pending: Pending[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #flushing: Promise<void> | undefined;
-  #failures = 0;
   #writing: Pending[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #pump: Promise<void> | undefined;
+  #failures = 0;
+  #peakBacklog = 0;
   readonly #starts = new Map<string, { job: BfJob; startedAt: string }>();
   #startTimer: ReturnType<typeof setTimeout> | undefined;
+  #startsDue = false;
 
   constructor(options: SettlerOptions) {
-    this.#options = { maxBatch: 200, maxDelayMs: 2, ...options };
+    const { onWritten, ...rest } = options;
+    this.#options = {
+      maxBatch: DEFAULT_SETTLE_BATCH,
+      maxDelayMs: 2,
+      ...rest,
+    };
+    this.#onWritten = onWritten ?? (() => {});
   }
 
-  /** How many finished jobs are not yet written. */
+  /** How many finished jobs are not yet written (waiting or in the write in flight). */
   get backlog(): number {
-    return this.#pending.length;
+    return this.#pending.length + this.#writing.length;
   }
 
-  /** Ids of finished jobs not yet written (pending or being written): still ours to renew. */
+  /** The largest backlog seen since this settler was made. */
+  get peakBacklog(): number {
+    return this.#peakBacklog;
+  }
+
+  /** Ids of finished jobs not yet written (pending or being written). */
   get unsettledIds(): string[] {
     return [...this.#pending, ...this.#writing].map((p) => p.job.id);
   }
@@ -61,7 +83,8 @@ export class Settler {
     this.#starts.set(job.id, { job, startedAt: new Date().toISOString() });
     this.#startTimer ??= setTimeout(() => {
       this.#startTimer = undefined;
-      void this.#writeStarts();
+      this.#startsDue = true;
+      this.#kick();
     }, START_WRITE_DELAY_MS);
   }
 
@@ -88,75 +111,92 @@ export class Settler {
     return start?.startedAt;
   }
 
-  async #writeStarts(): Promise<void> {
-    const starts = [...this.#starts.values()];
-    this.#starts.clear();
-    if (starts.length === 0) return;
-    try {
-      await BfJob.startMany(
-        this.#options.workerId,
-        starts.map((s) => ({ ...s.job.held, startedAt: s.startedAt })),
-      );
-    } catch (error) {
-      // Only the `running` label is lost: the lease still covers the job, and its settle
-      // records the start time.
-      this.#options.logger.warn("could not mark started jobs running", {
-        error,
-      });
-    }
-  }
-
   #add(item: Pending): void {
     this.#pending.push(item);
-    if (this.#pending.length >= this.#options.maxBatch) {
-      void this.flush();
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
+    this.#peakBacklog = Math.max(this.#peakBacklog, this.backlog);
+    if (this.#pump) return;
+    if (this.#pending.length >= this.#options.maxBatch) this.#kick();
+    else {
+      this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
-        void this.flush();
+        this.#kick();
       }, this.#options.maxDelayMs);
     }
   }
 
-  /** Writes everything pending now; resolves when written or when the write failed (kept for retry). */
-  flush(): Promise<void> {
-    if (this.#flushing) {
-      return this.#flushing.then(() =>
-        this.#pending.length ? this.flush() : undefined
-      );
-    }
-    if (this.#pending.length === 0) return Promise.resolve();
+  /** Starts the writer unless it already runs; it writes until nothing is left. */
+  #kick(): Promise<void> {
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#writing = batch;
-    this.#flushing = this.#write(batch).finally(() => {
-      this.#writing = [];
-      this.#flushing = undefined;
+    this.#pump ??= this.#writeAll().finally(() => {
+      this.#pump = undefined;
+      // Anything queued while the last write was being answered.
+      if (this.#pending.length > 0 || this.#startsDue) this.#kick();
     });
-    return this.#flushing;
+    return this.#pump;
   }
 
-  /** Flushes until nothing is pending or `deadline` (epoch ms) passes; returns what is left. */
+  async #writeAll(): Promise<void> {
+    while (this.#pending.length > 0 || this.#startsDue) {
+      const chunk = this.#pending.splice(0, this.#options.maxBatch);
+      const starts = this.#takeDueStarts();
+      this.#writing = chunk;
+      let ok = false;
+      try {
+        ok = await this.#write(chunk, starts);
+      } finally {
+        this.#writing = [];
+        if (!ok) this.#pending = chunk.concat(this.#pending);
+        this.#onWritten();
+      }
+      if (!ok) {
+        // Retried well within a lease, so the writes land before the jobs could be reaped.
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.min(1_000, 50 * 2 ** this.#failures))
+        );
+      }
+    }
+  }
+
+  #takeDueStarts(): { job: BfJob; startedAt: string }[] {
+    if (!this.#startsDue) return [];
+    this.#startsDue = false;
+    const starts = [...this.#starts.values()];
+    this.#starts.clear();
+    return starts;
+  }
+
+  /** Writes everything pending now; resolves when written or when the write failed (kept for retry). */
+  flush(): Promise<void> {
+    if (this.#pending.length === 0 && !this.#pump) return Promise.resolve();
+    return this.#kick();
+  }
+
+  /** Writes until nothing is pending or in flight, or `deadline` (epoch ms) passes; returns what is left. */
   async drain(deadline: number): Promise<number> {
     clearTimeout(this.#startTimer);
     this.#startTimer = undefined;
-    await this.#writeStarts();
-    while (this.#pending.length > 0 || this.#flushing) {
-      await this.flush();
-      if (this.#pending.length === 0) break;
+    if (this.#starts.size > 0) this.#startsDue = true;
+    while (this.backlog > 0 || this.#startsDue || this.#pump) {
       if (Date.now() >= deadline) break;
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.min(1_000, 50 * 2 ** this.#failures))
-      );
+      const pump = this.#kick();
+      await Promise.race([
+        pump,
+        new Promise((resolve) =>
+          setTimeout(resolve, Math.max(0, deadline - Date.now()))
+        ),
+      ]);
     }
-    return this.#pending.length;
+    return this.backlog;
   }
 
-  async #write(batch: Pending[]): Promise<void> {
+  /** Writes one chunk; false when the database did not take it (the chunk is kept). */
+  async #write(
+    batch: Pending[],
+    starts: { job: BfJob; startedAt: string }[],
+  ): Promise<boolean> {
     const { workerId } = this.#options;
     const completes = batch.filter((p) => p.kind === "complete");
     const fails = batch.filter((p) => p.kind === "fail");
@@ -180,6 +220,7 @@ export class Settler {
           })),
         ),
         BfJob.releaseMany(workerId, releases.map((p) => p.job.held)),
+        this.#writeStarts(starts),
       ]);
       this.#failures = 0;
       this.#report(
@@ -190,21 +231,32 @@ export class Settler {
         releases,
         new Set(released),
       );
+      return true;
     } catch (error) {
       this.#failures++;
       this.#options.logger.error("could not write finished jobs; will retry", {
         error,
         pending: batch.length,
       });
-      this.#pending = batch.concat(this.#pending);
-      // Retried well within a lease, so the writes land before the jobs could be reaped.
-      const delay = Math.min(1_000, 50 * 2 ** this.#failures);
-      if (this.#timer === undefined) {
-        this.#timer = setTimeout(() => {
-          this.#timer = undefined;
-          void this.flush();
-        }, delay);
-      }
+      return false;
+    }
+  }
+
+  async #writeStarts(
+    starts: { job: BfJob; startedAt: string }[],
+  ): Promise<void> {
+    if (starts.length === 0) return;
+    try {
+      await BfJob.startMany(
+        this.#options.workerId,
+        starts.map((s) => ({ ...s.job.held, startedAt: s.startedAt })),
+      );
+    } catch (error) {
+      // Only the `running` label is lost: the lease still covers the job, and its settle
+      // records the start time.
+      this.#options.logger.warn("could not mark started jobs running", {
+        error,
+      });
     }
   }
 

@@ -19,7 +19,7 @@ import { DEFAULT_LOOP_CONFIG, type WorkerLoopConfig } from "./loopConfig.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { HandlerRegistry } from "./registry.ts";
 import { PrefetchPacer } from "./prefetchPacer.ts";
-import { Settler } from "./settler.ts";
+import { DEFAULT_SETTLE_BATCH, Settler } from "./settler.ts";
 import type { StandardSchemaV1 } from "./standardSchema.ts";
 
 /** What `startWorker` needs: handlers and settings; bfDb must already have a migrated backend. */
@@ -33,6 +33,13 @@ export interface StartWorkerOptions {
 }
 
 const SCHEDULER_INTERVAL_MS = 60_000;
+
+/**
+ * Finished jobs not yet written at which the worker stops claiming, in settle batches: enough
+ * to keep a write in flight while the next fills, few enough that the backlog is written well
+ * within a lease even when the database is slow.
+ */
+const MAX_UNSETTLED_BATCHES = 4;
 
 interface RunningJob {
   job: BfJob;
@@ -62,6 +69,8 @@ export class Worker {
   #stopped: Promise<void> | undefined;
   #databaseReachable = true;
   #consecutiveErrors = 0;
+  readonly #maxUnsettled: number;
+  #renewing: Promise<void> | undefined;
 
   constructor(options: StartWorkerOptions) {
     this.id = options.workerId ?? `worker-${crypto.randomUUID()}`;
@@ -85,7 +94,9 @@ export class Worker {
       workerId: this.id,
       logger: this.logger,
       metrics: this.metrics,
+      onWritten: () => this.#wake?.(),
     });
+    this.#maxUnsettled = MAX_UNSETTLED_BATCHES * DEFAULT_SETTLE_BATCH;
     const types = new Set(this.registry.types);
     this.#recurring = (options.recurring ?? RECURRING_JOBS).filter((r) =>
       types.has(r.type)
@@ -97,26 +108,51 @@ export class Worker {
     return this.#running.size;
   }
 
+  /**
+   * The most finished jobs this worker can hold unwritten: claiming stops at `maxUnsettled`,
+   * and the jobs already running or claimed ahead may still finish after that.
+   */
+  get unsettledBound(): number {
+    return this.#maxUnsettled + this.config.concurrency + this.config.prefetch;
+  }
+
+  /** The largest number of finished jobs this worker has held unwritten at once. */
+  get peakUnsettled(): number {
+    return this.#settler.peakBacklog;
+  }
+
   /** Starts listening, the maintenance duties and the claim loop. */
   async start(): Promise<void> {
     await this.#listen();
     const { leaseMs, pollIntervalMs } = this.config;
-    const report = (duty: string) => (error: unknown) =>
-      this.#databaseError(duty, error);
-    const heartbeat = new Periodic(
+    const duty = (
+      name: string,
+      intervalMs: number,
+      run: () => Promise<void>,
+    ) =>
+      new Periodic({
+        name,
+        intervalMs,
+        run,
+        onError: (error) => this.#databaseError(name, error),
+        // A duty with no answer in time is reported (so an outage is logged and
+        // `databaseReachable` says so) but never started again while its run is still open.
+        timeoutMs: Math.min(10_000, Math.max(1_000, leaseMs)),
+      });
+    const heartbeat = duty(
+      "heartbeat",
       heartbeatIntervalMs(leaseMs),
-      () => this.#bounded("heartbeat", this.#heartbeat()),
-      report("heartbeat"),
+      () => this.#heartbeat(),
     );
-    const reaper = new Periodic(
+    const reaper = duty(
+      "reaper",
       reaperIntervalMs(leaseMs),
-      () => this.#bounded("reaper", this.#reap()),
-      report("reaper"),
+      () => this.#reap(),
     );
-    const poll = new Periodic(
+    const poll = duty(
+      "poll",
       pollIntervalMs,
       () => Promise.resolve(this.#poke()),
-      report("poll"),
     );
     heartbeat.start();
     poll.start();
@@ -124,10 +160,10 @@ export class Worker {
     reaper.start(0);
     this.#duties.push(heartbeat, reaper, poll);
     if (this.#recurring.length > 0) {
-      const scheduler = new Periodic(
+      const scheduler = duty(
+        "scheduler",
         SCHEDULER_INTERVAL_MS,
-        () => this.#bounded("scheduler", this.#schedule()),
-        report("scheduler"),
+        () => this.#schedule(),
       );
       scheduler.start(0);
       this.#duties.push(scheduler);
@@ -137,27 +173,6 @@ export class Worker {
       ...this.config,
     });
     this.#loop = this.#claimLoop();
-  }
-
-  /**
-   * Fails a maintenance duty that gets no answer in time, so an outage is logged and
-   * `databaseReachable` reflects it: while a database refuses connections, postgres.js can
-   * keep a query waiting on a connection it retries forever, and a duty that never settles
-   * would never run (or report) again. The late answer, if any, is ignored.
-   */
-  #bounded(operation: string, work: Promise<void>): Promise<void> {
-    const ms = Math.min(10_000, Math.max(1_000, this.config.leaseMs));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new Error(`${operation}: no answer from the database in ${ms} ms`),
-          ),
-        ms,
-      );
-    });
-    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
   }
 
   async #listen(): Promise<void> {
@@ -186,7 +201,10 @@ export class Worker {
       // With slots free, claim at once; with all busy, top the buffer up only once it runs
       // half empty, so claims come in batches rather than one job at a time.
       const worthClaiming = free > 0 || this.#buffer.length <= ahead / 2;
-      if (wanted <= 0 || !worthClaiming || !this.#mayHaveWork) {
+      // Backpressure: while the database is slower to take finished jobs than the handlers are
+      // to finish them, claim nothing more; the settler wakes the loop after each write.
+      const settling = this.#settler.backlog >= this.#maxUnsettled;
+      if (wanted <= 0 || !worthClaiming || !this.#mayHaveWork || settling) {
         await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = undefined;
         continue;
@@ -283,17 +301,23 @@ export class Worker {
     });
   }
 
-  async #heartbeat(): Promise<void> {
+  /** Renews the leases of the jobs running or claimed ahead; one renewal at a time. */
+  #heartbeat(): Promise<void> {
+    this.#renewing ??= this.#renew().finally(() => {
+      this.#renewing = undefined;
+    });
+    return this.#renewing;
+  }
+
+  async #renew(): Promise<void> {
     if (!this.#unlisten) await this.#listen();
     const sentAt = performance.now();
-    if (
-      this.#running.size === 0 && this.#buffer.length === 0 &&
-      this.#settler.backlog === 0
-    ) return;
+    if (this.#running.size === 0 && this.#buffer.length === 0) return;
+    // Finished jobs waiting in the settler are left out: their settle is the next write to
+    // their rows, and renewing them too would have two statements of this worker on one row.
     const known = [
       ...this.#running.keys(),
       ...this.#buffer.map((b) => b.job.id),
-      ...this.#settler.unsettledIds,
     ];
     const held = await renewLeases(this.id, this.config.leaseMs, known);
     this.#databaseOk();
@@ -316,7 +340,8 @@ export class Worker {
     // Renew our own leases first: after an outage they may have lapsed while we were alive,
     // and our own reaper must not hand out jobs we are still running or about to settle.
     await this.#heartbeat();
-    const reaped = await reapExpiredLeases();
+    // Nor may it hand out our finished jobs whose settle is merely slow to be written.
+    const reaped = await reapExpiredLeases(this.#settler.unsettledIds);
     this.#databaseOk();
     for (const outcome of reaped) {
       this.metrics.count("reaped", outcome.type);
@@ -384,7 +409,7 @@ export class Worker {
     const left = await this.#settler.drain(
       Date.now() + Math.max(5_000, this.config.leaseMs),
     );
-    await Promise.all(this.#duties.map((duty) => duty.stop()));
+    await Promise.all(this.#duties.map((duty) => duty.stop(5_000)));
     await this.#unlisten?.().catch(() => {});
     this.logger.info("worker stopped", { unsettled: left });
   }

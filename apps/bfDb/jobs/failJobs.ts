@@ -1,5 +1,5 @@
 import { bfDb } from "../bfDb.ts";
-import { heldBy, type HeldJob } from "./fencing.ts";
+import { type HeldJob, lockHeldInOrder } from "./fencing.ts";
 
 /** A failed attempt: why, whether retrying can help, and how long to wait before the retry. */
 export interface JobFailure extends HeldJob {
@@ -64,7 +64,11 @@ export async function failJobs(
     ),
   }));
   const rows = await bfDb.query<FailOutcome>(
-    `UPDATE bfdb j SET
+    `WITH x AS (
+       SELECT * FROM jsonb_to_recordset($1::text::jsonb)
+         AS x(id text, attempt int, error text, permanent boolean, delay_ms bigint)
+     ), ${lockHeldInOrder("$2")}
+     UPDATE bfdb j SET
        props = CASE
          WHEN x.permanent OR (j.props->>'attempts')::int >= (j.props->>'maxAttempts')::int THEN
            (j.props - 'lockedUntil') || jsonb_build_object(
@@ -84,9 +88,8 @@ export async function failJobs(
                'permanent', false)))
        END,
        last_updated = now()
-     FROM jsonb_to_recordset($1::text::jsonb)
-       AS x(id text, attempt int, error text, permanent boolean, delay_ms bigint)
-     WHERE ${heldBy("$2")}
+     FROM locked x
+     WHERE j.bf_gid = x.id
      RETURNING j.bf_gid AS id, j.props->>'status' AS status`,
     [JSON.stringify(input), workerId],
   );

@@ -52,11 +52,33 @@ export async function updateHeldJobs(
 ): Promise<string[]> {
   if (jobs.length === 0) return [];
   const rows = await bfDb.query<{ bf_gid: string }>(
-    `UPDATE bfdb j SET props = ${newProps}, last_updated = now()
-     FROM jsonb_to_recordset($1::text::jsonb) AS x(id text, attempt int, started_at text)
-     WHERE ${heldBy("$2")} AND ${extraCondition}
+    `WITH x AS (
+       SELECT * FROM jsonb_to_recordset($1::text::jsonb)
+         AS x(id text, attempt int, started_at text)
+     ), ${lockHeldInOrder("$2", extraCondition)}
+     UPDATE bfdb j SET props = ${newProps}, last_updated = now()
+     FROM locked x
+     WHERE j.bf_gid = x.id
      RETURNING j.bf_gid`,
     [heldJobsJson(jobs), workerId],
   );
   return rows.map((row) => row.bf_gid);
+}
+
+/**
+ * A CTE named `locked` that locks, in `bf_gid` order, the rows of input CTE `x` still held by
+ * the worker at `workerParam` (see `heldBy`), and yields x's columns for them. Every multi-row
+ * update of job rows that may wait on a lock takes its locks in this one order, so two such
+ * statements can delay each other but never deadlock.
+ */
+export function lockHeldInOrder(
+  workerParam: string,
+  extraCondition = "TRUE",
+): string {
+  return `locked AS MATERIALIZED (
+       SELECT x.* FROM bfdb j JOIN x ON TRUE
+       WHERE ${heldBy(workerParam)} AND ${extraCondition}
+       ORDER BY j.bf_gid
+       FOR UPDATE OF j
+     )`;
 }

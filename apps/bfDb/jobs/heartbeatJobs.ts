@@ -2,18 +2,36 @@ import { bfDb } from "../bfDb.ts";
 
 /**
  * The heartbeat statement: $1 worker id, $2 lease in ms, $3 the ids the worker knows it holds
- * (null: all it holds). The class is a literal so every plan,
- * generic ones included, can use the `bfdb_jobs_in_flight` partial index.
+ * (null: all it holds). Rows another statement has locked (a settle of the same worker, another
+ * worker's reaper, an operator) are skipped, not waited for, so a renewal never takes part in a
+ * lock wait; it returns every id still credited to the worker in its snapshot, renewed or
+ * skipped (the update runs to completion whether or not the result reads it). The class is a literal so every plan, generic ones included, can use the
+ * `bfdb_jobs_in_flight` partial index.
  */
-export const HEARTBEAT_SQL = `UPDATE bfdb SET
-       props = props || jsonb_build_object(
-         'lockedUntil', bfdb_iso(now() + $2::int * interval '1 millisecond')),
-       last_updated = now()
-     WHERE class_name = 'BfJob'
-       AND props->>'workerId' = $1::text
-       AND props->>'status' IN ('claimed', 'running')
-       AND ($3::text[] IS NULL OR bf_gid = ANY($3::text[]))
-     RETURNING bf_gid`;
+export const HEARTBEAT_SQL = `WITH mine AS MATERIALIZED (
+       SELECT bf_gid FROM bfdb
+       WHERE class_name = 'BfJob'
+         AND props->>'workerId' = $1::text
+         AND props->>'status' IN ('claimed', 'running')
+         AND ($3::text[] IS NULL OR bf_gid = ANY($3::text[]))
+     ), lockable AS MATERIALIZED (
+       SELECT bf_gid FROM bfdb
+       WHERE bf_gid IN (SELECT bf_gid FROM mine)
+         AND class_name = 'BfJob'
+         AND props->>'workerId' = $1::text
+         AND props->>'status' IN ('claimed', 'running')
+       ORDER BY bf_gid
+       FOR UPDATE SKIP LOCKED
+     ), renewed AS (
+       UPDATE bfdb j SET
+         props = j.props || jsonb_build_object(
+           'lockedUntil', bfdb_iso(now() + $2::int * interval '1 millisecond')),
+         last_updated = now()
+       FROM lockable l
+       WHERE j.bf_gid = l.bf_gid
+       RETURNING j.bf_gid
+     )
+     SELECT bf_gid FROM mine`;
 
 /**
  * Extends the lease of every job `workerId` holds (only those in `ids`, when given), in one

@@ -9,7 +9,8 @@ export interface ReapOutcome {
 }
 
 /**
- * The reap statement; $1 is the most jobs to reap. The class is a literal so every plan,
+ * The reap statement; $1 is the most jobs to reap, $2 ids to leave alone (null: none): the
+ * reaping worker's own finished jobs whose settle is still being written. The class is a literal so every plan,
  * generic ones included, can use the `bfdb_jobs_in_flight` partial index.
  */
 export const REAP_EXPIRED_SQL = `WITH expired AS MATERIALIZED (
@@ -17,6 +18,7 @@ export const REAP_EXPIRED_SQL = `WITH expired AS MATERIALIZED (
        WHERE class_name = 'BfJob'
          AND props->>'status' IN ('claimed', 'running')
          AND props->>'lockedUntil' < bfdb_iso(now())
+         AND ($2::text[] IS NULL OR NOT bf_gid = ANY($2::text[]))
        LIMIT $1
        FOR UPDATE SKIP LOCKED
      ), reaped AS (
@@ -50,9 +52,12 @@ export const REAP_EXPIRED_SQL = `WITH expired AS MATERIALIZED (
 /**
  * Returns claimed or running jobs whose lease has passed (their worker died or hung) to
  * `available`, or to `failed` when no attempts are left, recording why. Safe to run from
- * every worker at once: rows another reaper holds are skipped.
+ * every worker at once: rows another reaper holds are skipped. `exceptIds` are left alone.
  */
-export async function reapExpiredJobs(limit = 1_000): Promise<ReapOutcome[]> {
+export async function reapExpiredJobs(
+  limit = 1_000,
+  exceptIds?: readonly string[],
+): Promise<ReapOutcome[]> {
   if (!Number.isInteger(limit) || limit < 1) {
     throw new RangeError(
       `reapExpiredJobs: limit must be a positive integer, got ${limit}`,
@@ -60,7 +65,7 @@ export async function reapExpiredJobs(limit = 1_000): Promise<ReapOutcome[]> {
   }
   const rows = await bfDb.query<ReapOutcome>(
     REAP_EXPIRED_SQL,
-    [limit],
+    [limit, exceptIds && exceptIds.length > 0 ? [...exceptIds] : null],
   );
   // Plain objects: callers get no driver-specific result type.
   return rows.map(({ id, type, status, workerId }) => ({

@@ -182,10 +182,13 @@ dbTest(
       );
     }
     const leasePlans: [string, PlanNode][] = [
-      ["reap", await explain(REAP_EXPIRED_SQL, [1000])],
+      ["reap", await explain(REAP_EXPIRED_SQL, [1000, null])],
       [
         "reap, generic plan",
-        await explainGeneric(REAP_EXPIRED_SQL, ["int"], [1000]),
+        await explainGeneric(REAP_EXPIRED_SQL, ["int", "text[]"], [
+          1000,
+          "{a,b}",
+        ]),
       ],
       [
         "heartbeat, all held",

@@ -163,9 +163,15 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
     return heartbeatJobs(workerId, leaseMs, ids);
   }
 
-  /** Returns jobs with expired leases to `available`, or `failed` when out of attempts. */
-  static reapExpired(limit?: number): Promise<ReapOutcome[]> {
-    return reapExpiredJobs(limit);
+  /**
+   * Returns jobs with expired leases to `available`, or `failed` when out of attempts; jobs in
+   * `exceptIds` (the caller's own finished jobs still being written) are left alone.
+   */
+  static reapExpired(
+    limit?: number,
+    exceptIds?: readonly string[],
+  ): Promise<ReapOutcome[]> {
+    return reapExpiredJobs(limit, exceptIds);
   }
 
   /** Operator: retries one failed job by id; returns whether it was failed and is now available. */

@@ -70,6 +70,13 @@ export interface WorkerProcessOptions {
   waitUntilReady?: boolean;
   /** Label used in failure messages. */
   name?: string;
+  /**
+   * A Deno script to run instead of `bft worker` (with the launcher's runtime flags), for
+   * workers with test handlers; it is ready once it logs `readyMessage`.
+   */
+  script?: string;
+  /** With `script`: the log message that says it is ready; default "worker started". */
+  readyMessage?: string;
 }
 
 /** A `bft worker` subprocess, its parsed logs, and its exit. */
@@ -260,8 +267,16 @@ export async function startWorkerProcess(
   options: WorkerProcessOptions,
 ): Promise<WorkerProcess> {
   const name = options.name ?? `worker ${++started}`;
-  const child = new Deno.Command(BFT_LAUNCHER, {
-    args: ["worker"],
+  const [command, args] = options.script
+    ? [Deno.execPath(), [
+      "run",
+      "-A",
+      ...launcherRuntimeFlags(),
+      options.script,
+    ]]
+    : [BFT_LAUNCHER, ["worker"]];
+  const child = new Deno.Command(command, {
+    args,
     cwd: REPO_ROOT,
     clearEnv: true,
     env: childEnv({
@@ -277,14 +292,32 @@ export async function startWorkerProcess(
   const worker = new WorkerProcess(child, name);
   if (options.waitUntilReady !== false) {
     try {
-      await worker.waitForLog("health server listening");
-      await worker.waitForLog("worker started");
+      if (options.script) {
+        await worker.waitForLog(options.readyMessage ?? "worker started");
+      } else {
+        await worker.waitForLog("health server listening");
+        await worker.waitForLog("worker started");
+      }
     } catch (error) {
       await worker[Symbol.asyncDispose]();
       throw error;
     }
   }
   return worker;
+}
+
+/**
+ * The Deno flags `infra/bin/bft` runs the worker with (its `--v8-flags=…` and `--config`), so a
+ * worker started from a script runs as `bft worker` does; read from the launcher itself so the
+ * two cannot drift apart.
+ */
+export function launcherRuntimeFlags(): string[] {
+  const launcher = Deno.readTextFileSync(BFT_LAUNCHER);
+  return [
+    ...(launcher.match(/--v8-flags=\S+/g) ?? []),
+    "--config",
+    join(REPO_ROOT, "deno.json"),
+  ];
 }
 
 /** What a one-shot bft command printed and how it exited. */

@@ -1,4 +1,4 @@
-import { type HeldJob, updateHeldJobs } from "./fencing.ts";
+import { type HeldJob, updateHeldJobIds } from "./fencing.ts";
 
 /**
  * Marks held jobs `completed` in one statement; returns the ids it changed (others were lost).
@@ -8,7 +8,7 @@ export function completeJobs(
   workerId: string,
   jobs: readonly HeldJob[],
 ): Promise<string[]> {
-  return updateHeldJobs(
+  return updateHeldJobIds(
     workerId,
     jobs,
     `(j.props - 'lockedUntil')

@@ -1,5 +1,4 @@
-import { bfDb } from "../bfDb.ts";
-import { type HeldJob, lockHeldInOrder } from "./fencing.ts";
+import { type HeldJob, updateHeldJobs } from "./fencing.ts";
 
 /** A failed attempt: why, whether retrying can help, and how long to wait before the retry. */
 export interface JobFailure extends HeldJob {
@@ -53,46 +52,53 @@ export async function failJobs(
       );
     }
   }
-  const input = failures.map((f) => ({
-    id: f.id,
-    attempt: f.attempt,
-    error: storableErrorText(f.error),
-    permanent: f.permanent === true,
-    delay_ms: Math.min(
-      MAX_RETRY_DELAY_MS,
-      Math.max(0, Math.round(f.retryDelayMs)),
-    ),
-  }));
-  const rows = await bfDb.query<FailOutcome>(
-    `WITH x AS (
-       SELECT * FROM jsonb_to_recordset($1::text::jsonb)
-         AS x(id text, attempt int, error text, permanent boolean, delay_ms bigint)
-     ), ${lockHeldInOrder("$2")}
-     UPDATE bfdb j SET
-       props = CASE
-         WHEN x.permanent OR (j.props->>'attempts')::int >= (j.props->>'maxAttempts')::int THEN
-           (j.props - 'lockedUntil') || jsonb_build_object(
-             'status', 'failed',
-             'error', x.error,
-             'finishedAt', bfdb_iso(now()),
-             'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
-               'attempt', x.attempt, 'error', x.error, 'at', bfdb_iso(now()),
-               'permanent', x.permanent)))
-         ELSE
-           (j.props - 'lockedUntil' - 'workerId' - 'startedAt') || jsonb_build_object(
-             'status', 'available',
-             'error', x.error,
-             'runAt', bfdb_iso(now() + x.delay_ms * interval '1 millisecond'),
-             'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
-               'attempt', x.attempt, 'error', x.error, 'at', bfdb_iso(now()),
-               'permanent', false)))
-       END,
-       last_updated = now()
-     FROM locked x
-     WHERE j.bf_gid = x.id
-     RETURNING j.bf_gid AS id, j.props->>'status' AS status`,
-    [JSON.stringify(input), workerId],
-  );
+  const rows = await updateHeldJobs(
+    workerId,
+    failures,
+    `CASE
+       WHEN x.permanent OR (j.props->>'attempts')::int >= (j.props->>'maxAttempts')::int THEN
+         (j.props - 'lockedUntil') || jsonb_build_object(
+           'status', 'failed',
+           'error', x.error,
+           'finishedAt', bfdb_iso(now()),
+           'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
+             'attempt', x.attempt, 'error', x.error, 'at', bfdb_iso(now()),
+             'permanent', x.permanent)))
+       ELSE
+         (j.props - 'lockedUntil' - 'workerId' - 'startedAt') || jsonb_build_object(
+           'status', 'available',
+           'error', x.error,
+           'runAt', bfdb_iso(now() + x.delay_ms * interval '1 millisecond'),
+           'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
+             'attempt', x.attempt, 'error', x.error, 'at', bfdb_iso(now()),
+             'permanent', false)))
+     END`,
+    {
+      columns: [
+        {
+          name: "error",
+          type: "text",
+          values: failures.map((f) => storableErrorText(f.error)),
+        },
+        {
+          name: "permanent",
+          type: "boolean",
+          values: failures.map((f) => f.permanent === true),
+        },
+        {
+          name: "delay_ms",
+          type: "bigint",
+          values: failures.map((f) =>
+            Math.min(
+              MAX_RETRY_DELAY_MS,
+              Math.max(0, Math.round(f.retryDelayMs)),
+            )
+          ),
+        },
+      ],
+      returning: "j.bf_gid AS id, j.props->>'status' AS status",
+    },
+  ) as unknown as FailOutcome[];
   // Plain objects: callers get no driver-specific result type.
   return rows.map(({ id, status }) => ({ id, status }));
 }

@@ -11,74 +11,88 @@ export interface HeldJob {
   startedAt?: string;
 }
 
+/** One extra per-job input column of a fenced update: its name, SQL array type and values. */
+export interface HeldColumn {
+  name: string;
+  type: "text" | "int" | "bigint" | "boolean";
+  values: readonly unknown[];
+}
+
 /**
- * SQL condition (on alias `j` joined to input alias `x` with `id`, `attempt`) that a settle
- * applies only to jobs still held by the worker bound at `$workerParam` for that same attempt;
- * a worker whose lease was reaped, or whose job was re-claimed, changes nothing.
+ * Runs `UPDATE bfdb j SET props = <newProps>` on the jobs `workerId` still holds for the attempt
+ * it claimed, in one statement; `newProps` may use `j.props` and the input row `x` (`x.id`,
+ * `x.attempt`, `x.started_at` and any `columns`). Returns the ids it changed: the others were
+ * lost to the reaper or re-claimed, and stay as their new owner left them.
  *
- * The checks compare jsonb (`->`), not text (`->>`), on purpose: in the `->>` form they match
- * the `bfdb_jobs_in_flight` index, and the planner may then scan every job the worker holds
- * for each settle; this way each settled job is one primary-key lookup.
- */
-export function heldBy(workerParam: string): string {
-  return `j.bf_gid = x.id
-    AND j.class_name = 'BfJob'
-    AND j.props->'workerId' = to_jsonb(${workerParam}::text)
-    AND j.props->'status' IN ('"claimed"'::jsonb, '"running"'::jsonb)
-    AND j.props->'attempts' = to_jsonb(x.attempt)`;
-}
-
-/** Serializes held jobs for a `jsonb_to_recordset` input. */
-export function heldJobsJson(jobs: readonly HeldJob[]): string {
-  return JSON.stringify(
-    jobs.map((job) => ({
-      id: job.id,
-      attempt: job.attempt,
-      started_at: job.startedAt ?? null,
-    })),
-  );
-}
-
-/**
- * Runs `UPDATE bfdb j SET props = <newProps>` on the jobs `workerId` still holds (see `heldBy`),
- * in one statement; `newProps` may use `j.props` and `x.started_at`. Returns the ids it changed:
- * the others were lost to the reaper or re-claimed, and stay as their new owner left them.
+ * The rows are found through `bf_gid = ANY($1)`, so each is one primary-key lookup whatever the
+ * planner thinks of the table, and locked in `bf_gid` order before they are changed: every
+ * multi-row update of job rows that may wait on a lock takes its locks in this one order, so two
+ * such statements can delay each other but never deadlock.
  */
 export async function updateHeldJobs(
   workerId: string,
   jobs: readonly HeldJob[],
   newProps: string,
-  extraCondition = "TRUE",
-): Promise<string[]> {
+  options: {
+    extraCondition?: string;
+    columns?: readonly HeldColumn[];
+    returning?: string;
+  } = {},
+): Promise<Record<string, unknown>[]> {
   if (jobs.length === 0) return [];
-  const rows = await bfDb.query<{ bf_gid: string }>(
-    `WITH x AS (
-       SELECT * FROM jsonb_to_recordset($1::text::jsonb)
-         AS x(id text, attempt int, started_at text)
-     ), ${lockHeldInOrder("$2", extraCondition)}
-     UPDATE bfdb j SET props = ${newProps}, last_updated = now()
-     FROM locked x
-     WHERE j.bf_gid = x.id
-     RETURNING j.bf_gid`,
-    [heldJobsJson(jobs), workerId],
-  );
-  return rows.map((row) => row.bf_gid);
-}
-
-/**
- * A CTE named `locked` that locks, in `bf_gid` order, the rows of input CTE `x` still held by
- * the worker at `workerParam` (see `heldBy`), and yields x's columns for them. Every multi-row
- * update of job rows that may wait on a lock takes its locks in this one order, so two such
- * statements can delay each other but never deadlock.
- */
-export function lockHeldInOrder(
-  workerParam: string,
-  extraCondition = "TRUE",
-): string {
-  return `locked AS MATERIALIZED (
-       SELECT x.* FROM bfdb j JOIN x ON TRUE
-       WHERE ${heldBy(workerParam)} AND ${extraCondition}
+  // Empty, not null, when absent: the driver cannot type an array of nulls; see `x.started_at`.
+  const columns: HeldColumn[] = [
+    {
+      name: "started",
+      type: "text",
+      values: jobs.map((j) => j.startedAt ?? ""),
+    },
+    ...(options.columns ?? []),
+  ];
+  // Every extra column travels as text[] and is cast in SQL: the driver cannot type boolean or
+  // bigint arrays on its own.
+  const arrays = columns.map((_, i) => `$${i + 4}::text[]`).join(", ");
+  const names = columns.map((c) => `_${c.name}`).join(", ");
+  const casts = columns.map((c) => `u._${c.name}::${c.type} AS ${c.name}`)
+    .join(", ");
+  return await bfDb.query(
+    `WITH locked AS MATERIALIZED (
+       SELECT j.bf_gid FROM bfdb j
+       WHERE j.bf_gid = ANY($1::text[])
+         AND j.class_name = 'BfJob'
+         AND j.props->'workerId' = to_jsonb($3::text)
+         AND j.props->'status' IN ('"claimed"'::jsonb, '"running"'::jsonb)
+         AND ${options.extraCondition ?? "TRUE"}
        ORDER BY j.bf_gid
        FOR UPDATE OF j
-     )`;
+     )
+     UPDATE bfdb j SET props = ${newProps}, last_updated = now()
+     FROM locked,
+          LATERAL (
+            SELECT u.id, u.attempt, ${casts}, NULLIF(u._started, '') AS started_at
+            FROM unnest($1::text[], $2::int[], ${arrays}) AS u(id, attempt, ${names})
+          ) x
+     WHERE j.bf_gid = locked.bf_gid AND x.id = locked.bf_gid
+       AND j.props->'attempts' = to_jsonb(x.attempt)
+     RETURNING ${options.returning ?? "j.bf_gid"}`,
+    [
+      jobs.map((j) => j.id),
+      jobs.map((j) => j.attempt),
+      workerId,
+      ...columns.map((c) => c.values.map(String)),
+    ],
+  );
+}
+
+/** `updateHeldJobs` for settles that report only which ids they changed. */
+export async function updateHeldJobIds(
+  workerId: string,
+  jobs: readonly HeldJob[],
+  newProps: string,
+  extraCondition?: string,
+): Promise<string[]> {
+  const rows = await updateHeldJobs(workerId, jobs, newProps, {
+    extraCondition,
+  });
+  return rows.map((row) => row.bf_gid as string);
 }

@@ -1,4 +1,4 @@
-import { type HeldJob, updateHeldJobs } from "./fencing.ts";
+import { type HeldJob, updateHeldJobIds } from "./fencing.ts";
 
 /**
  * Hands held jobs back to `available` without counting the attempt (graceful shutdown, or a
@@ -8,7 +8,7 @@ export function releaseJobs(
   workerId: string,
   jobs: readonly HeldJob[],
 ): Promise<string[]> {
-  return updateHeldJobs(
+  return updateHeldJobIds(
     workerId,
     jobs,
     `(j.props - 'lockedUntil' - 'workerId' - 'startedAt') || jsonb_build_object(

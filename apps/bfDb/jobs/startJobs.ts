@@ -1,11 +1,11 @@
-import { type HeldJob, updateHeldJobs } from "./fencing.ts";
+import { type HeldJob, updateHeldJobIds } from "./fencing.ts";
 
 /** Marks claimed jobs `running` (the start transition); returns the ids it changed. */
 export function startJobs(
   workerId: string,
   jobs: readonly HeldJob[],
 ): Promise<string[]> {
-  return updateHeldJobs(
+  return updateHeldJobIds(
     workerId,
     jobs,
     `j.props || jsonb_build_object(

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { FULL, QUICK, type Sizes } from "./config.ts";
 
 /** Workload ids of issue 5. */
-export const WORKLOADS = ["W1", "W2", "W3", "W4"] as const;
+export const WORKLOADS = ["W1", "W2", "W3", "W4", "W5"] as const;
 /** One workload id. */
 export type WorkloadId = typeof WORKLOADS[number];
 /** Systems the bench knows. */
@@ -23,11 +23,13 @@ export interface Options {
 /** Usage text for `deno task bench --help`. */
 export const USAGE = `deno task bench [options]
   --quick            small sizes, 1 repetition, W4 depth 20,000 (for development)
-  --only W1,W3       run only these workloads (W1 drain, W2 enqueue, W3 latency, W4 depth)
+  --only W1,W3       run only these workloads (W1 drain, W2 enqueue, W3 latency, W4 depth,
+                     W5 sustained saturation)
   --systems a,b      run only these systems (ours, graphile, pgboss)
   --reps N           repetitions (default 3, quick 1)
   --depth N          W4 history size (default 1,000,000, quick 20,000)
   --drain N          W1/W4 backlog size
+  --saturation S     W5 length in seconds (default 180, quick 30)
   --verbose          echo the child processes' stderr`;
 
 function list<T extends string>(
@@ -72,6 +74,7 @@ export function parseOptions(argv: string[]): Options {
       reps: { type: "string" },
       depth: { type: "string" },
       drain: { type: "string" },
+      saturation: { type: "string" },
       verbose: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -83,6 +86,8 @@ export function parseOptions(argv: string[]): Options {
     reps: count(values.reps, "reps") ?? base.reps,
     depth: count(values.depth, "depth") ?? base.depth,
     drainJobs: count(values.drain, "drain") ?? base.drainJobs,
+    saturationSeconds: count(values.saturation, "saturation") ??
+      base.saturationSeconds,
   };
   if (sizes.reps < 1) throw new Error("--reps must be at least 1");
   return {

@@ -18,6 +18,8 @@ export interface Sizes {
   reps: number;
   /** Worker concurrency (jobs in flight per worker process). */
   concurrency: number;
+  /** How long W5 keeps the worker saturated, in seconds (at least 20: two windows). */
+  saturationSeconds: number;
 }
 
 /** The sizes of issue 5. */
@@ -31,6 +33,7 @@ export const FULL: Sizes = {
   depth: 1_000_000,
   reps: 3,
   concurrency: 10,
+  saturationSeconds: 180,
 };
 
 /** Smaller sizes for development (`--quick`). */
@@ -44,4 +47,5 @@ export const QUICK: Sizes = {
   depth: 20_000,
   reps: 1,
   concurrency: 10,
+  saturationSeconds: 30,
 };

@@ -20,6 +20,26 @@ const ROWS: Row[] = [
   ["W3 latency p99 (ms)", "W3", "p99Ms", "lower", 2],
   ["W3 latency max (ms)", "W3", "maxMs", "lower", 2],
   ["W4 drain at depth (jobs/s)", "W4", "jobsPerSec", "higher", 0],
+  [
+    "W5 saturation: durable completions/s, median 10 s window",
+    "W5",
+    "completionsMedian",
+    "higher",
+    0,
+  ],
+  [
+    "W5 saturation: lowest 10 s window (jobs/s)",
+    "W5",
+    "completionsLowest",
+    "higher",
+    0,
+  ],
+  ["W5 saturation: first minute (jobs/s)", "W5", "firstMinute", "higher", 0],
+  ["W5 saturation: last minute (jobs/s)", "W5", "lastMinute", "higher", 0],
+  ["W5 saturation: pickup p99 (ms)", "W5", "pickupP99Ms", "lower", 0],
+  ["W5 saturation: jobs run more than once", "W5", "ranTwice", "lower", 0],
+  ["W5 saturation: database size at end (MB)", "W5", "databaseMb", "lower", 0],
+  ["W5 saturation: dead rows at end", "W5", "deadRows", "lower", 0],
 ];
 
 /** The figures of the report table, in order. */

@@ -3,6 +3,7 @@ import type { Metrics, RunContext } from "../workloads/context.ts";
 import { runDrain } from "../workloads/drain.ts";
 import { runEnqueue } from "../workloads/enqueue.ts";
 import { runLatency } from "../workloads/latency.ts";
+import { runSaturation } from "../workloads/saturation.ts";
 
 /** One measured scenario of a workload, e.g. W1 with two worker processes. */
 export interface Variant {
@@ -10,6 +11,8 @@ export interface Variant {
   workload: WorkloadId;
   title: string;
   run(ctx: RunContext): Promise<Metrics>;
+  /** Repetitions when not `sizes.reps` (W5 runs for minutes, so once). */
+  reps?: number;
 }
 
 /** Every scenario of issue 5, in run order. */
@@ -44,6 +47,13 @@ export const VARIANTS: Variant[] = [
     workload: "W4",
     title: "W4 drain at depth",
     run: (c) => runDrain(c, 1, c.sizes.depth),
+  },
+  {
+    id: "W5",
+    workload: "W5",
+    title: "W5 sustained saturation",
+    run: (c) => runSaturation(c),
+    reps: 1,
   },
 ];
 

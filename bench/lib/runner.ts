@@ -33,7 +33,9 @@ async function runOne(
   sizes: Sizes,
   verbose: boolean,
 ): Promise<RunResult> {
-  const tag = `[${variant.id} ${rep}/${sizes.reps}] ${system.id}`;
+  const tag = `[${variant.id} ${rep}/${
+    variant.reps ?? sizes.reps
+  }] ${system.id}`;
   console.error(`${tag} ...`);
   const base = {
     variant: variant.id,
@@ -73,7 +75,7 @@ export async function runAll(
 ): Promise<RunResult[]> {
   const results: RunResult[] = [];
   for (const variant of variants) {
-    for (let rep = 1; rep <= sizes.reps; rep++) {
+    for (let rep = 1; rep <= (variant.reps ?? sizes.reps); rep++) {
       const order = systems.map((_, i) =>
         systems[(i + rep - 1) % systems.length]
       );

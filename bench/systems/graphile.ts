@@ -20,6 +20,8 @@ export const graphile: System = {
   setup: (env) => nodeScript("graphile/setup.mjs", env, "graphile setup"),
   enqueue: (env) => nodeScript("graphile/enqueue.mjs", env, "graphile enqueue"),
   worker: (env) => nodeScript("graphile/worker.mjs", env, "graphile worker"),
+  saturate: (env) =>
+    nodeScript("graphile/saturate.mjs", env, "graphile saturate"),
   async remaining(sql) {
     const rows =
       await sql`SELECT count(*)::int AS n FROM graphile_worker._private_jobs`;

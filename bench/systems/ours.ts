@@ -59,6 +59,8 @@ export const ours: System = {
   enqueue: (env) => denoScript("enqueue.ts", env, "ours enqueue"),
   worker: (env) =>
     denoScript("worker.ts", env, "ours worker", launcherV8Flags()),
+  saturate: (env) =>
+    denoScript("saturate.ts", env, "ours saturate", launcherV8Flags()),
   async remaining(sql) {
     // Two counts, each served by one of our partial indexes (available; claimed or running).
     const rows = await sql`

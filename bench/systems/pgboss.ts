@@ -23,6 +23,7 @@ export const pgboss: System = {
   setup: (env) => nodeScript("pgboss/setup.mjs", env, "pg-boss setup"),
   enqueue: (env) => nodeScript("pgboss/enqueue.mjs", env, "pg-boss enqueue"),
   worker: (env) => nodeScript("pgboss/worker.mjs", env, "pg-boss worker"),
+  saturate: (env) => nodeScript("pgboss/saturate.mjs", env, "pg-boss saturate"),
   async remaining(sql) {
     const rows = await sql`
       SELECT count(*)::int AS n FROM pgboss.job

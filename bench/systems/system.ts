@@ -22,6 +22,8 @@ export interface System {
   enqueue(env: BenchEnv): Spawn;
   /** A worker process per BENCH_MODE (drain | latency); see bench/peers/lib/worker.mjs. */
   worker(env: BenchEnv): Spawn;
+  /** W5: producer and worker in one process on one pool; see bench/peers/lib/saturate.mjs. */
+  saturate(env: BenchEnv): Spawn;
   /** Jobs not yet completed, by a query cheap enough to poll. */
   remaining(sql: Sql): Promise<number>;
 }

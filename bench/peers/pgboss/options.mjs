@@ -12,15 +12,16 @@ export const OTHER_QUEUE = "other";
 /**
  * A started PgBoss instance. Workers turn on LISTEN/NOTIFY (`useListenNotify`); producers
  * (`role: "producer"`) run no maintenance, as pg-boss's docs allow for send-only instances.
+ * The pool holds concurrency + 1 connections, or BENCH_POOL with `{ pool: true }` (W5).
  */
-export async function openBoss(role) {
+export async function openBoss(role, { pool = false } = {}) {
   const worker = role === "worker";
   const boss = new PgBoss({
     connectionString: databaseUrl(),
     useListenNotify: worker,
     supervise: worker,
     schedule: false,
-    max: envInt("BENCH_CONCURRENCY", 10) + 1,
+    max: pool ? envInt("BENCH_POOL", 10) : envInt("BENCH_CONCURRENCY", 10) + 1,
   });
   boss.on(
     "error",

@@ -1,4 +1,4 @@
-// The quick chaos suite, all seven scenarios, as one test of `deno task test` (about four
+// The quick chaos suite, all eight scenarios, as one test of `deno task test` (about four
 // minutes): real `bft worker` processes against a private PostgreSQL cluster this test starts
 // and removes itself. `deno task chaos` runs the same scenarios at full length.
 import assert from "node:assert/strict";
@@ -6,7 +6,7 @@ import { runSuite } from "./suite.ts";
 
 Deno.test({
   name:
-    "chaos (quick): no job lost, none left unfinished, no worker dies, in all seven faults",
+    "chaos (quick): no job lost, none left unfinished, no worker dies, in all eight faults",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {

@@ -14,9 +14,9 @@ import { runSuite } from "./suite.ts";
 const USAGE =
   `usage: deno task chaos [--quick] [--only N,M] [--keep-logs] [--no-write]
 
-  --quick       shortened durations (what CI runs): a few minutes for all seven
+  --quick       shortened durations (what CI runs): a few minutes for all eight
   --only 3,4    run only these scenarios (1 crash, 2 repeated crashes, 3 PostgreSQL restart,
-                4 backend kills, 5 connection exhaustion, 6 pinned xmin, 7 graceful stop)
+                4 backend kills, 5 connection exhaustion, 6 pinned xmin, 7 graceful stop, 8 saturation)
   --keep-logs   keep the worker logs even when everything passed (kept anyway on failure)
   --no-write    do not write chaos/results/latest.{md,json}`;
 

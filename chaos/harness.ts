@@ -103,6 +103,11 @@ export interface ScenarioContext {
   check(name: string, ok: boolean, detail?: string): void;
   /** Runs `fn` at the end of the scenario, whatever happens. */
   defer(fn: () => Promise<unknown> | unknown): void;
+  /**
+   * Keeps about `target` jobs waiting besides the steady rate, so the workers run flat out;
+   * call the returned function to stop.
+   */
+  saturate(target: number): () => Promise<void>;
 }
 
 /** How a run is set up. */
@@ -298,6 +303,7 @@ export async function runScenario(
     note: (text) => notes.push(text),
     check: (name, ok, detail = "") => checks.push({ name, ok, detail }),
     defer: (fn) => deferred.push(fn),
+    saturate: (target) => producer.saturate(target),
   };
 
   let rows: Awaited<ReturnType<typeof readJobs>> = [];

@@ -18,6 +18,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
+import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 
 /** Options for {@linkcode Producer}. */
@@ -106,15 +107,73 @@ export class Producer {
     }
   }
 
-  #launch(): void {
+  /**
+   * Besides the steady rate, keeps about `target` jobs waiting, topping the queue up with
+   * `createMany` batches, so the workers run flat out (the saturation scenario); counted in the
+   * same stats, a batch at a time. Resolves the returned function's promise once it stopped.
+   */
+  saturate(target: number, batch = 200): () => Promise<void> {
+    let on = true;
+    let waiting = 0;
+    const counter = (async () => {
+      while (on && !this.#stopped) {
+        try {
+          const [row] = await bfDb.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM bfdb
+             WHERE class_name = 'BfJob' AND props->>'status' = 'available'`,
+          );
+          waiting = Number(row.n);
+        } catch {
+          // the next count will do
+        }
+        await sleep(100);
+      }
+    })();
+    const loop = (async () => {
+      while (on && !this.#stopped) {
+        if (waiting >= target) {
+          await sleep(10);
+          continue;
+        }
+        waiting += batch;
+        const inputs = Array.from({ length: batch }, () => this.#job());
+        const create = BfJob.createMany(inputs, this.#options.cv);
+        const settled = create.then(() => {}, () => {}).finally(() =>
+          this.#creates.delete(settled)
+        );
+        this.#creates.add(settled);
+        try {
+          await create;
+          this.stats.ok += batch;
+        } catch (error) {
+          this.stats.failed += batch;
+          this.#noteError(
+            error instanceof Error ? error.message : String(error),
+          );
+          await sleep(250);
+        }
+      }
+    })();
+    return async () => {
+      on = false;
+      await Promise.all([counter, loop]);
+    };
+  }
+
+  /** The next job's input: a track_usage event numbered in order. */
+  #job() {
     const seq = ++this.#seq;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const create = BfJob.create({
+    return {
       type: "track_usage",
       payload: {
         event: { event: "chaos", distinctId: "p1", properties: { seq } },
       },
-    }, this.#options.cv);
+    };
+  }
+
+  #launch(): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const create = BfJob.create(this.#job(), this.#options.cv);
     const timeout = new Promise<"timeout">((resolve) => {
       timer = setTimeout(
         () => resolve("timeout"),

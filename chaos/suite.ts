@@ -30,7 +30,7 @@ const DRIVER_CODES =
 
 /** Options for {@linkcode runSuite}. */
 export interface SuiteOptions {
-  /** Shortened durations (CI): a few minutes for all seven. */
+  /** Shortened durations (CI): a few minutes for all eight. */
   quick: boolean;
   /** Scenario numbers to run; all when absent. */
   only?: readonly number[];

@@ -1,5 +1,5 @@
 /**
- * The seven scenarios, in order.
+ * The eight scenarios, in order.
  *
  * @module
  */
@@ -11,6 +11,7 @@ import { gracefulStop } from "./gracefulStop.ts";
 import { pinnedXmin } from "./pinnedXmin.ts";
 import { postgresRestart } from "./postgresRestart.ts";
 import { repeatedCrashes } from "./repeatedCrashes.ts";
+import { saturation } from "./saturation.ts";
 
 /** Every scenario, by number. */
 export const SCENARIOS: readonly Scenario[] = [
@@ -21,4 +22,5 @@ export const SCENARIOS: readonly Scenario[] = [
   connectionExhaustion,
   pinnedXmin,
   gracefulStop,
+  saturation,
 ];

@@ -2,6 +2,7 @@
 // minutes): real `bft worker` processes against a private PostgreSQL cluster this test starts
 // and removes itself. `deno task chaos` runs the same scenarios at full length.
 import assert from "node:assert/strict";
+import { SCENARIOS } from "./scenarios/all.ts";
 import { runSuite } from "./suite.ts";
 
 Deno.test({
@@ -15,7 +16,11 @@ Deno.test({
       log: (line) => console.log(line),
     });
     console.log(`\n${suite.table}\n`);
-    assert.equal(suite.results.length, 7, suite.failures.join("\n"));
+    assert.equal(
+      suite.results.length,
+      SCENARIOS.length,
+      suite.failures.join("\n"),
+    );
     assert.ok(
       suite.ok,
       `chaos checks failed:\n${suite.failures.join("\n")}\n` +

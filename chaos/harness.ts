@@ -18,7 +18,7 @@ import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
 import type { PgCluster } from "./cluster.ts";
-import { FakePostHog } from "./fakePostHog.ts";
+import { FakePostHog } from "@bfmono/apps/collector/testing/fakePostHog.ts";
 import { Producer, type ProducerStats } from "./producer.ts";
 import {
   account,
@@ -372,7 +372,7 @@ export async function runScenario(
     })
     : null;
   const exitedOnTheirOwn = fleet.exitedOnTheirOwn().map((p) =>
-    `${p.name} exited with ${p.exit!.signal ?? `code ${p.exit!.code}`}`
+    `${p.name} exited with ${p.ended!.signal ?? `code ${p.ended!.code}`}`
   );
   const unexplained = acc.duplicates.filter((d) => d.explainedBy === null);
 
@@ -417,10 +417,10 @@ export async function runScenario(
       name: "SIGTERM at the end: every worker exited 0",
       ok: error === null && stoppedCleanly.length > 0 &&
         stoppedCleanly.every((p) =>
-          p.exit?.code === 0 && p.exit.signal === null
+          p.ended?.code === 0 && p.ended.signal === null
         ),
-      detail: stoppedCleanly.filter((p) => p.exit?.code !== 0).map((p) =>
-        `${p.name}: ${p.exit?.signal ?? `code ${p.exit?.code}`}`
+      detail: stoppedCleanly.filter((p) => p.ended?.code !== 0).map((p) =>
+        `${p.name}: ${p.ended?.signal ?? `code ${p.ended?.code}`}`
       ).join("; "),
     },
     {
@@ -482,8 +482,8 @@ export async function runScenario(
       name: p.name,
       workerId: p.workerId ?? null,
       logFile: p.logFile,
-      exit: p.exit
-        ? { code: p.exit.code, signal: p.exit.signal, cause: p.exit.cause }
+      exit: p.ended
+        ? { code: p.ended.code, signal: p.ended.signal, cause: p.ended.cause }
         : null,
       problems: Object.fromEntries(p.problems),
     })),

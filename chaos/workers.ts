@@ -15,15 +15,14 @@
  * @module
  */
 
+import { JsonLineProcess } from "@bfmono/packages/childProcess/jsonLineProcess.ts";
+
 /** The launcher the suite runs, as an operator would. */
 export const BFT = new URL("../infra/bin/bft", import.meta.url).pathname;
 
-/** Every worker process alive in this runner, so exit handlers can end them. */
-const LIVE = new Set<WorkerProcess>();
-
 /** SIGKILLs every worker process this runner started and that still runs: for exit handlers. */
 export function killAllWorkersSync(): void {
-  for (const proc of LIVE) proc.kill();
+  JsonLineProcess.killAll();
 }
 
 /** How a worker process ended. */
@@ -36,16 +35,10 @@ export interface WorkerExit {
   cause: "kill" | "term" | null;
 }
 
-type LineWaiter = {
-  test: (line: Record<string, unknown>) => boolean;
-  resolve: () => void;
-};
-
 /** One worker process; see the module doc. */
-export class WorkerProcess {
+export class WorkerProcess extends JsonLineProcess {
   readonly slot: string;
   readonly generation: number;
-  readonly pid: number;
   readonly logFile: string;
   readonly startedAt = Date.now();
   /** The id it claims jobs as (from its "worker started" line). */
@@ -55,7 +48,7 @@ export class WorkerProcess {
   /** Epoch ms of its "worker started" line. */
   readyAt: number | undefined;
   /** Set once it has exited. */
-  exit: WorkerExit | undefined;
+  ended: WorkerExit | undefined;
   /** Warn and error lines by message, for the report. */
   readonly problems = new Map<string, number>();
   /** The running-job count it logged when told to stop. */
@@ -65,10 +58,7 @@ export class WorkerProcess {
   /** Epoch ms of the SIGKILL or SIGTERM the suite sent. */
   signalledAt: number | undefined;
   #cause: "kill" | "term" | null = null;
-  readonly #child: Deno.ChildProcess;
-  readonly #status: Promise<WorkerExit>;
-  readonly #waiters = new Set<LineWaiter>();
-  readonly #io: Promise<unknown>;
+  readonly #ended: Promise<WorkerExit>;
 
   constructor(
     slot: string,
@@ -76,67 +66,29 @@ export class WorkerProcess {
     env: Record<string, string>,
     logFile: string,
   ) {
+    super({
+      command: BFT,
+      args: ["worker"],
+      env: { ...env, DENO: Deno.execPath() },
+      label: `${slot}#${generation}`,
+      logFile,
+      onLine: (line) => this.#onLine(line),
+    });
     this.slot = slot;
     this.generation = generation;
     this.logFile = logFile;
-    this.#child = new Deno.Command(BFT, {
-      args: ["worker"],
-      env: { ...env, DENO: Deno.execPath() },
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.pid = this.#child.pid;
-    LIVE.add(this);
-    const file = Deno.openSync(logFile, {
-      write: true,
-      create: true,
-      append: true,
-    });
-    this.#io = Promise.all([
-      this.#pump(this.#child.stdout, file, true),
-      this.#pump(this.#child.stderr, file, false),
-    ]).finally(() => file.close()).catch(() => {});
-    this.#status = this.#child.status.then((status) => {
-      this.exit = {
+    this.#ended = this.status.then((status) => {
+      this.ended = {
         code: status.code,
         signal: status.signal,
         at: Date.now(),
         cause: this.#cause,
       };
-      LIVE.delete(this);
-      for (const waiter of this.#waiters) waiter.resolve();
-      return this.exit;
+      return this.ended;
     });
   }
 
-  async #pump(
-    stream: ReadableStream<Uint8Array>,
-    file: Deno.FsFile,
-    parse: boolean,
-  ): Promise<void> {
-    const decoder = new TextDecoder();
-    const encoder = new TextEncoder();
-    let rest = "";
-    for await (const chunk of stream) {
-      const text = decoder.decode(chunk, { stream: true });
-      await file.write(encoder.encode(parse ? text : prefixLines(text)));
-      if (!parse) continue;
-      rest += text;
-      const lines = rest.split("\n");
-      rest = lines.pop() ?? "";
-      for (const line of lines) this.#onLine(line);
-    }
-  }
-
-  #onLine(raw: string): void {
-    let line: Record<string, unknown>;
-    try {
-      line = JSON.parse(raw);
-    } catch {
-      return;
-    }
-    if (typeof line !== "object" || line === null) return;
+  #onLine(line: Record<string, unknown>): void {
     const msg = String(line.msg ?? "");
     if (msg === "worker started" && typeof line.workerId === "string") {
       this.workerId = line.workerId;
@@ -153,9 +105,6 @@ export class WorkerProcess {
     if (line.level === "warn" || line.level === "error") {
       this.problems.set(msg, (this.problems.get(msg) ?? 0) + 1);
     }
-    for (const waiter of this.#waiters) {
-      if (waiter.test(line)) waiter.resolve();
-    }
   }
 
   /** Who it is in reports: slot, generation and pid. */
@@ -163,115 +112,38 @@ export class WorkerProcess {
     return `${this.slot}#${this.generation} (pid ${this.pid})`;
   }
 
-  /** Whether the process is still running. */
-  get alive(): boolean {
-    return this.exit === undefined;
-  }
-
   /** Waits for its "worker started" line; throws if it exits first or `timeoutMs` passes. */
   async ready(timeoutMs: number): Promise<void> {
     if (this.readyAt !== undefined) return;
-    await this.#waitLine(
-      (line) => line.msg === "worker started",
+    await this.waitForLine((line) => line.msg === "worker started", {
       timeoutMs,
-      "worker started",
-    );
-  }
-
-  async #waitLine(
-    test: (line: Record<string, unknown>) => boolean,
-    timeoutMs: number,
-    what: string,
-  ): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let waiter: LineWaiter | undefined;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        if (this.exit) {
-          reject(new Error(`worker ${this.name} exited before "${what}"`));
-          return;
-        }
-        waiter = {
-          test,
-          resolve: () => {
-            if (this.exit && this.readyAt === undefined) {
-              reject(new Error(`worker ${this.name} exited before "${what}"`));
-            } else resolve();
-          },
-        };
-        this.#waiters.add(waiter);
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `worker ${this.name}: no "${what}" line within ${timeoutMs} ms (log: ${this.logFile})`,
-              ),
-            ),
-          timeoutMs,
-        );
-      });
-    } finally {
-      clearTimeout(timer);
-      if (waiter) this.#waiters.delete(waiter);
-    }
+      what: `a "worker started" line (log: ${this.logFile})`,
+    });
   }
 
   /** SIGKILL: the process dies at once, holding whatever it held. */
-  kill(): void {
+  override kill(signal: Deno.Signal = "SIGKILL"): void {
     if (!this.alive) return;
-    this.#cause ??= "kill";
-    this.signalledAt = Date.now();
-    try {
-      this.#child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
+    this.#cause ??= signal === "SIGKILL" ? "kill" : "term";
+    this.signalledAt ??= Date.now();
+    super.kill(signal);
   }
 
   /**
    * SIGTERM and wait for the exit; SIGKILLs it if it has not exited within `timeoutMs`
    * (the exit then shows signal SIGKILL, which the suite reports as an unclean stop).
    */
-  async terminate(timeoutMs: number): Promise<WorkerExit> {
-    if (this.alive) {
-      this.#cause ??= "term";
-      this.signalledAt = Date.now();
-      try {
-        this.#child.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
-    }
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        try {
-          this.#child.kill("SIGKILL");
-        } catch {
-          // already gone
-        }
-        resolve();
-      }, timeoutMs);
-    });
-    try {
-      await Promise.race([this.#status, late]);
-      return await this.#status;
-    } finally {
-      clearTimeout(timer);
-      await this.#io;
-    }
+  async stop(timeoutMs: number): Promise<WorkerExit> {
+    await this.terminate(timeoutMs);
+    return await this.#ended;
   }
 
   /** Resolves when the process has exited and its output is written. */
   async exited(): Promise<WorkerExit> {
-    const exit = await this.#status;
-    await this.#io;
-    return exit;
+    const ended = await this.#ended;
+    await this.outputDone;
+    return ended;
   }
-}
-
-function prefixLines(text: string): string {
-  return text.replace(/^(?=.)/gm, "[stderr] ");
 }
 
 /** Options for {@linkcode WorkerFleet}. */
@@ -339,14 +211,14 @@ export class WorkerFleet {
   /** Worker ids of every process the suite SIGKILLed. */
   killedWorkerIds(): Set<string> {
     return new Set(
-      this.history.filter((p) => p.exit?.cause === "kill" && p.workerId)
+      this.history.filter((p) => p.ended?.cause === "kill" && p.workerId)
         .map((p) => p.workerId!),
     );
   }
 
   /** Processes that exited without being told to. */
   exitedOnTheirOwn(): WorkerProcess[] {
-    return this.history.filter((p) => p.exit && p.exit.cause === null);
+    return this.history.filter((p) => p.ended && p.ended.cause === null);
   }
 
   /** Processes alive now. */
@@ -357,7 +229,7 @@ export class WorkerFleet {
   /** SIGTERMs every live worker at once and waits for each (bounded by `timeoutMs`). */
   async stopAll(timeoutMs: number): Promise<WorkerProcess[]> {
     const live = this.alive();
-    await Promise.all(live.map((p) => p.terminate(timeoutMs)));
+    await Promise.all(live.map((p) => p.stop(timeoutMs)));
     return live;
   }
 

@@ -3,8 +3,8 @@
 // bench/peers/lib/saturate.mjs, whose driver this shares).
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
-import { defineHandler } from "@bfmono/apps/collector/handler.ts";
-import { startWorker } from "@bfmono/apps/collector/worker.ts";
+import { defineHandler } from "@bfmono/apps/collector/worker/handler.ts";
+import { startWorker } from "@bfmono/apps/collector/worker/worker.ts";
 import { createLogger } from "@bfmono/packages/logger/logger.ts";
 import { z } from "zod";
 import { now } from "../lib/clock.ts";

@@ -2,8 +2,8 @@
 // "loaded", wait for "go", "starting" (W1's clock starts here), "ready", progress, "stopped".
 // Like the peers' bench workers it logs warnings and errors only (to stderr) and serves no HTTP.
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
-import { defineHandler } from "@bfmono/apps/collector/handler.ts";
-import { startWorker } from "@bfmono/apps/collector/worker.ts";
+import { defineHandler } from "@bfmono/apps/collector/worker/handler.ts";
+import { startWorker } from "@bfmono/apps/collector/worker/worker.ts";
 import { createLogger } from "@bfmono/packages/logger/logger.ts";
 import { z } from "zod";
 import { now } from "../lib/clock.ts";

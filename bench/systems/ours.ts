@@ -1,14 +1,6 @@
+import { launcherRuntimeFlags } from "@bfmono/apps/collector/testing/workerProcess.ts";
 import { benchPath, REPO_ROOT, type System } from "./system.ts";
 import type { Spawn } from "../lib/proc.ts";
-
-/**
- * The `--v8-flags=...` that `infra/bin/bft` gives `bft worker`, so the bench's worker runs as
- * production does (read from the launcher itself, so the two cannot drift apart).
- */
-export function launcherV8Flags(): string[] {
-  const launcher = Deno.readTextFileSync(`${REPO_ROOT}infra/bin/bft`);
-  return launcher.match(/--v8-flags=\S+/g) ?? [];
-}
 
 function denoScript(
   script: string,
@@ -42,7 +34,7 @@ export const ours: System = {
     `ours: startWorker({ concurrency: ${c} }) from apps/collector/worker.ts, its defaults ` +
     "otherwise; logger at warn; no HTTP server (the peers' bench workers serve none either); " +
     `run with the V8 flags infra/bin/bft gives \`bft worker\` (${
-      launcherV8Flags().join(" ")
+      launcherRuntimeFlags().join(" ")
     }).`,
   async unavailable() {
     const needed = ["apps/collector/worker.ts", "apps/bfDb/nodeTypes/BfJob.ts"];
@@ -58,9 +50,9 @@ export const ours: System = {
   setup: (env) => denoScript("setup.ts", env, "ours setup"),
   enqueue: (env) => denoScript("enqueue.ts", env, "ours enqueue"),
   worker: (env) =>
-    denoScript("worker.ts", env, "ours worker", launcherV8Flags()),
+    denoScript("worker.ts", env, "ours worker", launcherRuntimeFlags()),
   saturate: (env) =>
-    denoScript("saturate.ts", env, "ours saturate", launcherV8Flags()),
+    denoScript("saturate.ts", env, "ours saturate", launcherRuntimeFlags()),
   async remaining(sql) {
     // Two counts, each served by one of our partial indexes (available; claimed or running).
     const rows = await sql`

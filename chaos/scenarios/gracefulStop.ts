@@ -34,7 +34,7 @@ export const gracefulStop: Scenario = {
     const inFlight = ids ?? [];
     ctx.faultStart();
     const exit = await victim.terminate(ctx.graceMs + 10_000);
-    const tookMs = (victim.exit?.at ?? Date.now()) - (victim.signalledAt ?? 0);
+    const tookMs = (victim.ended?.at ?? Date.now()) - (victim.signalledAt ?? 0);
     ctx.event(
       `SIGTERM worker ${victim.name} with ${inFlight.length} capture(s) in flight: exit ` +
         `${exit.signal ?? exit.code} after ${tookMs} ms`,

@@ -7,12 +7,12 @@ import {
   ConfigError,
   databaseUrlFromEnv,
   embeddedDataDirFromEnv,
-} from "@bfmono/apps/collector/config.ts";
+} from "@bfmono/apps/collector/process/config.ts";
 import {
   findLiveEmbeddedWorker,
   workerFilePath,
-} from "@bfmono/apps/collector/embeddedWorkerFile.ts";
-import { KNOWN_JOB_TYPES } from "@bfmono/apps/collector/ops/knownJobTypes.ts";
+} from "@bfmono/apps/collector/process/embeddedWorkerFile.ts";
+import { KNOWN_JOB_TYPES } from "@bfmono/apps/collector/handlers/knownJobTypes.ts";
 import {
   localOperatorCommands,
   type OperatorCommands,
@@ -23,11 +23,12 @@ import { httpOperatorCommands } from "@bfmono/apps/collector/ops/operatorHttpCli
 /**
  * Runs `fn` with operator commands reaching the right database: PostgreSQL at `DATABASE_URL`;
  * else the live worker holding the embedded database, over its local HTTP port (PGlite admits
- * one process); else the embedded database opened here. An OperatorError, or a DATABASE_URL
- * that is not a PostgreSQL URL, prints one line and exits 2.
+ * one process); else the embedded database opened here, migrated first unless `migrate` is
+ * false. An OperatorError, or a bad DATABASE_URL or BFDB_DATA_DIR, prints one line and exits 2.
  */
 export async function withOperator(
   fn: (ops: OperatorCommands) => Promise<number>,
+  options: { migrate?: boolean } = {},
 ): Promise<number> {
   try {
     const databaseUrl = databaseUrlFromEnv();
@@ -46,7 +47,7 @@ export async function withOperator(
       return await fn(httpOperatorCommands(backend));
     }
     try {
-      await migrate(backend);
+      if (options.migrate !== false) await migrate(backend);
       bfDb.use(backend);
       return await fn(localOperatorCommands(KNOWN_JOB_TYPES));
     } finally {

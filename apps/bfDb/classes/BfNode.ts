@@ -21,6 +21,14 @@ export type { BfMetadata } from "./nodeRow.ts";
 /** The class name edge rows carry. */
 export const EDGE_CLASS_NAME = "BfEdge";
 
+/** Deletes every edge of org `orgId` that starts or ends at node `id`. */
+export async function deleteEdgesOf(id: string, orgId: string): Promise<void> {
+  await bfDb.query(
+    `DELETE FROM bfdb WHERE bf_oid = $1 AND class_name = $2 AND (bf_sid = $3 OR bf_tid = $3)`,
+    [orgId, EDGE_CLASS_NAME, id],
+  );
+}
+
 /** A concrete node class, as seen by the static methods it inherits. */
 // deno-lint-ignore no-explicit-any
 export type BfNodeClass<N extends BfNode<any> = BfNode<any>> = {
@@ -284,10 +292,7 @@ export class BfNode<TProps extends object = Record<string, unknown>> {
         [this.id, this.cv.orgId, ctor.name],
       );
       if (rows.length === 0) return false;
-      await bfDb.query(
-        `DELETE FROM bfdb WHERE bf_oid = $1 AND class_name = $2 AND (bf_sid = $3 OR bf_tid = $3)`,
-        [this.cv.orgId, EDGE_CLASS_NAME, this.id],
-      );
+      await deleteEdgesOf(this.id, this.cv.orgId);
       return true;
     });
   }

@@ -88,3 +88,18 @@ export async function pruneCompletedJobs(
     if (deleted < batchSize) return total;
   }
 }
+
+/** Deletes one finished (completed or failed) job of `orgId`; false when it is not finished. */
+export async function deleteFinishedJob(
+  id: string,
+  orgId: string,
+): Promise<boolean> {
+  const rows = await bfDb.query(
+    `DELETE FROM bfdb
+     WHERE class_name = $1 AND bf_gid = $2 AND bf_oid = $3
+       AND props->>'status' IN ('completed', 'failed')
+     RETURNING bf_gid`,
+    [JOB_CLASS_NAME, id, orgId],
+  );
+  return rows.length === 1;
+}

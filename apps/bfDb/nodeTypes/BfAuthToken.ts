@@ -1,7 +1,8 @@
 import { bfDb } from "../bfDb.ts";
+import { BfValidationError } from "../errors.ts";
+import { sortableInstant } from "../instants.ts";
 import { BfNode, EDGE_CLASS_NAME, type InferProps } from "../classes/BfNode.ts";
 import { validateProps } from "../classes/defineBfNode.ts";
-import { BfValidationError } from "../errors.ts";
 
 /** What `BfAuthToken.create` accepts: `expiresAt` as a Date or any ISO-8601 string. */
 export interface BfAuthTokenInput {
@@ -102,20 +103,5 @@ export class BfAuthToken extends BfNode<InferProps<typeof BfAuthToken>> {
 
 /** `value` as ISO-8601 UTC with milliseconds, the form that sorts as text. */
 function expiryInstant(value: unknown): string {
-  const date = value instanceof Date
-    ? value
-    : typeof value === "string"
-    ? new Date(value)
-    : undefined;
-  const iso = date && !Number.isNaN(date.getTime()) ? date.toISOString() : "";
-  if (iso.length !== 24) {
-    throw new BfValidationError(
-      CLASS_NAME,
-      "expiresAt",
-      `expected a Date or ISO-8601 string between years 0000 and 9999, got ${
-        typeof value === "string" ? JSON.stringify(value) : typeof value
-      }`,
-    );
-  }
-  return iso;
+  return sortableInstant(CLASS_NAME, "expiresAt", value);
 }

@@ -7,13 +7,13 @@ import { dbTest } from "../testing/testDatabase.ts";
 import { BfJob } from "./BfJob.ts";
 import {
   countJobs,
-  dbNowIso,
+  databaseNow,
   ids,
-  jobPropsX,
+  jobRow,
   setRunAt,
   TEST_CV,
-  waitFor,
-} from "./bfJobTesting.ts";
+} from "../testing/jobRows.ts";
+import { waitFor } from "../testing/waitFor.ts";
 
 /** An ISO instant `seconds` from now on the local clock (only used for clearly past/future). */
 function isoIn(seconds: number): string {
@@ -44,7 +44,7 @@ dbTest(
     const created = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
     const job = await BfJob.claimNext("worker-1", { leaseMs: 90_000 });
     assert.ok(job);
-    const stored = await jobPropsX(created.id);
+    const stored = await jobRow(created.id);
     assert.deepEqual(stored, job.props);
     assert.equal(stored.status, "claimed");
     assert.equal(stored.workerId, "worker-1");
@@ -65,14 +65,14 @@ dbTest(
   "claim with start: goes straight to running with startedAt",
   async () => {
     const created = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
-    const [job] = await BfJob.claimNext("worker-1", { limit: 1, start: true });
+    const [job] = await BfJob.claimBatch("worker-1", { limit: 1, start: true });
     assert.equal(job.id, created.id);
-    const stored = await jobPropsX(created.id);
+    const stored = await jobRow(created.id);
     assert.equal(stored.status, "running");
     assert.equal(stored.attempts, 1);
     assert.equal(typeof stored.startedAt, "string");
     assert.ok(await job.complete());
-    assert.equal((await jobPropsX(created.id)).status, "completed");
+    assert.equal((await jobRow(created.id)).status, "completed");
   },
 );
 
@@ -129,8 +129,8 @@ dbTest(
       b.props.priority - a.props.priority ||
       (a.props.runAt! < b.props.runAt! ? -1 : 1)
     );
-    const first = await BfJob.claimNext("w", { limit: 8 });
-    const rest = await BfJob.claimNext("w", { limit: 100 });
+    const first = await BfJob.claimBatch("w", { limit: 8 });
+    const rest = await BfJob.claimBatch("w", { limit: 100 });
     assert.equal(first.length, 8);
     assert.equal(rest.length, 12);
     // RETURNING does not promise an order, so compare which jobs each batch took.
@@ -154,8 +154,8 @@ dbTest("runAt in the future: not claimable until it passes", async () => {
   // The future job has the higher priority and is still passed over.
   assert.equal((await BfJob.claimNext("w1"))?.id, now.id);
   assert.equal(await BfJob.claimNext("w1"), null);
-  assert.deepEqual(await BfJob.claimNext("w1", { limit: 10 }), []);
-  assert.equal((await jobPropsX(later.id)).status, "available");
+  assert.deepEqual(await BfJob.claimBatch("w1", { limit: 10 }), []);
+  assert.equal((await jobRow(later.id)).status, "available");
   // Time passes (moved for this job only): now it is claimable.
   await setRunAt(later.id, -1);
   assert.equal((await BfJob.claimNext("w1"))?.id, later.id);
@@ -181,7 +181,7 @@ dbTest(
       [job.id],
     );
     assert.ok(claimedAt >= runAt, `claimed at ${claimedAt}, runAt ${runAt}`);
-    assert.ok((await dbNowIso()) >= runAt);
+    assert.ok((await databaseNow()) >= runAt);
   },
 );
 
@@ -192,13 +192,13 @@ dbTest("types filter: only the listed types are claimed", async () => {
     { type: "push", payload: { n: 3 }, priority: 9 },
     { type: "email", payload: { n: 4 } },
   ], TEST_CV);
-  const emails = await BfJob.claimNext("w", { types: ["email"], limit: 10 });
+  const emails = await BfJob.claimBatch("w", { types: ["email"], limit: 10 });
   assert.deepEqual(emails.map((job) => job.props.type), ["email", "email"]);
   const smsOrNothing = await BfJob.claimNext("w", { types: ["sms", "fax"] });
   assert.equal(smsOrNothing?.props.type, "sms");
   assert.equal(await BfJob.claimNext("w", { types: ["fax"] }), null);
   assert.equal(await BfJob.claimNext("w", { types: [] }), null);
-  assert.deepEqual(await BfJob.claimNext("w", { types: [], limit: 5 }), []);
+  assert.deepEqual(await BfJob.claimBatch("w", { types: [], limit: 5 }), []);
   assert.equal((await BfJob.claimNext("w"))?.props.type, "push");
 });
 
@@ -207,9 +207,9 @@ dbTest("limit: claims at most limit, each once", async () => {
     Array.from({ length: 25 }, (_, i) => ({ type: "t", payload: { i } })),
     TEST_CV,
   );
-  const a = await BfJob.claimNext("w-a", { limit: 10 });
-  const b = await BfJob.claimNext("w-b", { limit: 10 });
-  const c = await BfJob.claimNext("w-c", { limit: 10 });
+  const a = await BfJob.claimBatch("w-a", { limit: 10 });
+  const b = await BfJob.claimBatch("w-b", { limit: 10 });
+  const c = await BfJob.claimBatch("w-c", { limit: 10 });
   assert.deepEqual([a.length, b.length, c.length], [10, 10, 5]);
   assert.equal(new Set([...ids(a), ...ids(b), ...ids(c)]).size, 25);
   const [{ n }] = await bfDb.query<{ n: number }>(
@@ -223,7 +223,7 @@ dbTest("limit: claims at most limit, each once", async () => {
 dbTest("claim: bad options are refused before any SQL runs", async () => {
   await BfJob.create({ type: "t", payload: {} }, TEST_CV);
   for (const limit of [0, -1, 1.5, 10_001]) {
-    await assert.rejects(BfJob.claimNext("w", { limit }), RangeError);
+    await assert.rejects(BfJob.claimBatch("w", { limit }), RangeError);
   }
   for (const leaseMs of [0, 2.5, 86_400_001]) {
     await assert.rejects(BfJob.claimNext("w", { leaseMs }), RangeError);

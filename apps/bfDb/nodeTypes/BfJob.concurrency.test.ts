@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { bfDb } from "../bfDb.ts";
 import { dbTest } from "../testing/testDatabase.ts";
 import { BfJob } from "./BfJob.ts";
-import { countJobs, TEST_CV } from "./bfJobTesting.ts";
+import { countJobs, TEST_CV } from "../testing/jobRows.ts";
 
 const WORKER_SCRIPT = new URL("./testdata/claimWorker.ts", import.meta.url);
 const CLAIMERS = 8;
@@ -164,7 +164,7 @@ dbTest(
               "SELECT pg_backend_pid() AS pid",
             );
             pids.add(pid);
-            const jobs = await BfJob.claimNext(workerId, { limit: 7 });
+            const jobs = await BfJob.claimBatch(workerId, { limit: 7 });
             if (jobs.length === 0) return mine;
             mine.push(...jobs.map((job) => job.id));
             const done = await BfJob.completeMany(

@@ -7,7 +7,8 @@ import { JOB_CHANNEL } from "../jobs/jobStates.ts";
 import { PostgresBackend } from "../storage/PostgresBackend.ts";
 import { dbTest } from "../testing/testDatabase.ts";
 import { BfJob, type BfJobInput } from "./BfJob.ts";
-import { countJobs, jobPropsX, TEST_CV, waitFor } from "./bfJobTesting.ts";
+import { countJobs, jobRow, TEST_CV } from "../testing/jobRows.ts";
+import { waitFor } from "../testing/waitFor.ts";
 
 dbTest(
   "create: a new job gets the defaults, runAt from the database clock",
@@ -22,7 +23,7 @@ dbTest(
     const after = await bfDb.query<{ now: string }>(
       "SELECT bfdb_iso(clock_timestamp()) AS now",
     );
-    const stored = await jobPropsX(job.id);
+    const stored = await jobRow(job.id);
     assert.deepEqual(stored, job.props);
     assert.equal(stored.type, "email.send");
     assert.deepEqual(stored.payload, { to: "a@example.com" });
@@ -56,7 +57,7 @@ dbTest(
       maxAttempts: 10,
       runAt: "2031-02-03T04:05:06+02:00",
     }, TEST_CV);
-    const stored = await jobPropsX(job.id);
+    const stored = await jobRow(job.id);
     assert.equal(stored.priority, -7);
     assert.equal(stored.maxAttempts, 10);
     assert.equal(stored.runAt, "2031-02-03T02:05:06.000Z");
@@ -69,7 +70,7 @@ dbTest(
       status: "available",
     }, TEST_CV);
     assert.equal(withDate.props.runAt, "2030-01-01T00:00:00.007Z");
-    assert.equal((await jobPropsX(withDate.id)).payload, null);
+    assert.equal((await jobRow(withDate.id)).payload, null);
   },
 );
 

@@ -5,11 +5,11 @@ import { bfDb } from "../bfDb.ts";
 import { dbTest } from "../testing/testDatabase.ts";
 import { BfJob } from "./BfJob.ts";
 import {
-  jobPropsX,
+  jobRow,
   jobRowText,
   TEST_CV,
   waitForLeasesToExpire,
-} from "./bfJobTesting.ts";
+} from "../testing/jobRows.ts";
 
 /** Claims one job for `workerId` with a 1 ms lease and waits until that lease has passed. */
 async function claimAndAbandon(workerId: string): Promise<BfJob> {
@@ -35,7 +35,7 @@ dbTest(
       status: "available",
       workerId: "worker-dead",
     }]);
-    const afterReap = await jobPropsX(created.id);
+    const afterReap = await jobRow(created.id);
     assert.equal(afterReap.status, "available");
     assert.equal(afterReap.attempts, 1);
     assert.equal("workerId" in afterReap, false);
@@ -90,7 +90,7 @@ dbTest(
 
     // The new holder settles normally.
     assert.equal(await fresh.complete(), true);
-    const done = await jobPropsX(created.id);
+    const done = await jobRow(created.id);
     assert.equal(done.status, "completed");
     assert.equal(done.workerId, "worker-new");
     assert.equal(await stale.complete(), false);
@@ -106,7 +106,7 @@ dbTest(
     const second = await BfJob.claimNext("worker-1");
     assert.equal(second?.id, first.id);
     assert.equal(await first.complete(), false, "attempt 1 is stale");
-    assert.equal((await jobPropsX(first.id)).status, "claimed");
+    assert.equal((await jobRow(first.id)).status, "claimed");
     assert.equal(await second.complete(), true);
   },
 );
@@ -118,7 +118,7 @@ dbTest(
       { type: "t", payload: { n: 1 } },
       { type: "t", payload: { n: 2 } },
     ], TEST_CV);
-    const [running] = await BfJob.claimNext("worker-1", {
+    const [running] = await BfJob.claimBatch("worker-1", {
       limit: 1,
       start: true,
       leaseMs: 1,
@@ -128,10 +128,10 @@ dbTest(
     await waitForLeasesToExpire([running.id]);
     const reaped = await BfJob.reapExpired();
     assert.deepEqual(reaped.map((r) => r.id), [running.id]);
-    const props = await jobPropsX(running.id);
+    const props = await jobRow(running.id);
     assert.equal(props.status, "available");
     assert.equal("startedAt" in props, false);
-    assert.equal((await jobPropsX(live.id)).status, "claimed");
+    assert.equal((await jobRow(live.id)).status, "claimed");
   },
 );
 
@@ -140,7 +140,7 @@ dbTest("reapExpired(limit) reaps at most limit jobs per call", async () => {
     Array.from({ length: 5 }, (_, i) => ({ type: "t", payload: { i } })),
     TEST_CV,
   );
-  const jobs = await BfJob.claimNext("w", { limit: 5, leaseMs: 1 });
+  const jobs = await BfJob.claimBatch("w", { limit: 5, leaseMs: 1 });
   await waitForLeasesToExpire(jobs.map((job) => job.id));
   assert.equal((await BfJob.reapExpired(2)).length, 2);
   assert.equal((await BfJob.reapExpired(10)).length, 3);
@@ -154,7 +154,7 @@ dbTest(
       Array.from({ length: 4 }, (_, i) => ({ type: "t", payload: { i } })),
       TEST_CV,
     );
-    const mine = await BfJob.claimNext("worker-1", { limit: 3, leaseMs: 1 });
+    const mine = await BfJob.claimBatch("worker-1", { limit: 3, leaseMs: 1 });
     const theirs = await BfJob.claimNext("worker-2", { leaseMs: 1 });
     assert.ok(theirs);
     await BfJob.startMany("worker-1", [mine[0].held]); // one running, two claimed
@@ -191,7 +191,7 @@ dbTest(
       Array.from({ length: 2 }, (_, i) => ({ type: "t", payload: { i } })),
       TEST_CV,
     );
-    const [known, orphan] = await BfJob.claimNext("worker-1", {
+    const [known, orphan] = await BfJob.claimBatch("worker-1", {
       limit: 2,
       leaseMs: 1,
     });
@@ -226,7 +226,7 @@ dbTest(
       assert.equal(outcome.id, created.id);
       assert.equal(outcome.status, attempt < 3 ? "available" : "failed");
     }
-    const props = await jobPropsX(created.id);
+    const props = await jobRow(created.id);
     assert.equal(props.status, "failed");
     assert.equal(props.attempts, 3);
     assert.match(
@@ -331,7 +331,7 @@ dbTest(
         r.workerId === "worker-doomed" && r.status === "available"
       ),
     );
-    const again = await BfJob.claimNext("worker-survivor", { limit: 10 });
+    const again = await BfJob.claimBatch("worker-survivor", { limit: 10 });
     assert.equal(again.length, 3);
     assert.ok(again.every((job) => job.props.attempts === 2));
     assert.deepEqual(

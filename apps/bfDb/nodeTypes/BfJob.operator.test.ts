@@ -9,11 +9,12 @@ import { dbTest } from "../testing/testDatabase.ts";
 import { BfJob } from "./BfJob.ts";
 import {
   countJobs,
-  jobProps,
-  jobPropsX,
+  findJobRow,
+  jobRow,
+  jobRowText,
   TEST_CV,
-  waitFor,
-} from "./bfJobTesting.ts";
+} from "../testing/jobRows.ts";
+import { waitFor } from "../testing/waitFor.ts";
 
 /** Creates a job of `type` and drives it to `failed` with a permanent error. */
 async function failedJob(type: string): Promise<BfJob> {
@@ -37,7 +38,7 @@ dbTest(
         TEST_CV,
       );
       assert.equal(await BfJob.retryFailed(job.id), true);
-      const props = await jobPropsX(job.id);
+      const props = await jobRow(job.id);
       assert.equal(props.status, "available");
       assert.equal(props.attempts, 0);
       for (
@@ -57,7 +58,7 @@ dbTest(
       assert.equal(await BfJob.retryFailed(job.id), false);
       assert.equal(await BfJob.retryFailed(waiting.id), false);
       assert.equal(await BfJob.retryFailed("no-such-id"), false);
-      const claimed = await BfJob.claimNext("worker-9", { limit: 2 });
+      const claimed = await BfJob.claimBatch("worker-9", { limit: 2 });
       assert.equal(claimed.length, 2);
       assert.ok(claimed.every((j) => j.props.attempts === 1));
     } finally {
@@ -85,17 +86,17 @@ dbTest(
 
     const retried = await BfJob.retryAllFailed("email");
     assert.deepEqual(new Set(retried), new Set([emailA.id, emailB.id]));
-    assert.equal((await jobPropsX(sms.id)).status, "failed");
-    assert.equal((await jobPropsX(cancelled.id)).status, "failed");
-    assert.equal((await jobPropsX(stillAvailable.id)).status, "available");
+    assert.equal((await jobRow(sms.id)).status, "failed");
+    assert.equal((await jobRow(cancelled.id)).status, "failed");
+    assert.equal((await jobRow(stillAvailable.id)).status, "available");
     assert.deepEqual(await BfJob.retryAllFailed("email"), []);
 
     // Without a type: every failed job except the cancelled one.
     assert.deepEqual(await BfJob.retryAllFailed(), [sms.id]);
-    assert.equal((await jobPropsX(cancelled.id)).status, "failed");
+    assert.equal((await jobRow(cancelled.id)).status, "failed");
     // By id an operator can still revive a cancelled job on purpose.
     assert.equal(await BfJob.retryFailed(cancelled.id), true);
-    const revived = await jobPropsX(cancelled.id);
+    const revived = await jobRow(cancelled.id);
     assert.equal(revived.status, "available");
     assert.equal("cancelledAt" in revived, false);
   },
@@ -110,7 +111,7 @@ dbTest(
     );
     const other = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
     assert.equal(await BfJob.cancel(target.id, "customer asked"), true);
-    const props = await jobPropsX(target.id);
+    const props = await jobRow(target.id);
     assert.equal(props.status, "failed");
     assert.equal(props.error, "customer asked");
     assert.equal(typeof props.cancelledAt, "string");
@@ -123,11 +124,11 @@ dbTest(
       false,
       "claimed jobs are the worker's",
     );
-    assert.equal((await jobPropsX(other.id)).status, "claimed");
+    assert.equal((await jobRow(other.id)).status, "claimed");
     assert.equal(await BfJob.cancel("no-such-id"), false);
     const dflt = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
     assert.equal(await BfJob.cancel(dflt.id), true);
-    assert.equal((await jobPropsX(dflt.id)).error, "cancelled by operator");
+    assert.equal((await jobRow(dflt.id)).error, "cancelled by operator");
   },
 );
 
@@ -138,7 +139,7 @@ dbTest(
       Array.from({ length: 8 }, (_, i) => ({ type: "t", payload: { i } })),
       TEST_CV,
     );
-    const claimed = await BfJob.claimNext("w", { limit: 8 });
+    const claimed = await BfJob.claimBatch("w", { limit: 8 });
     // 0-3 complete, 4-5 fail for good, 6 stays running, 7 stays claimed.
     const byI = (i: number) =>
       claimed.find((j) => (j.props.payload as { i: number }).i === i)!;
@@ -221,7 +222,7 @@ dbTest("the memo's ops query works verbatim and counts by status", async () => {
     Array.from({ length: 9 }, (_, i) => ({ type: "t", payload: { i } })),
     TEST_CV,
   );
-  const claimed = await BfJob.claimNext("w", { limit: 7 });
+  const claimed = await BfJob.claimBatch("w", { limit: 7 });
   await BfJob.completeMany("w", claimed.slice(0, 3).map((j) => j.held));
   await BfJob.failMany(
     "w",
@@ -300,7 +301,7 @@ dbTest(
       assert.equal(job.props.type, hostile);
       assert.equal(job.props.workerId, workerId);
       assert.deepEqual(job.props.payload, payload);
-      const stored = await jobPropsX(created.id);
+      const stored = await jobRow(created.id);
       assert.equal(stored.type, hostile);
       assert.equal(stored.workerId, workerId);
       assert.deepEqual(stored.payload, payload);
@@ -308,7 +309,7 @@ dbTest(
       // A hostile error message and cancel reason too.
       if (i % 2 === 0) {
         assert.equal(await job.fail(hostile, { permanent: true }), "failed");
-        assert.equal((await jobPropsX(created.id)).error, hostile);
+        assert.equal((await jobRow(created.id)).error, hostile);
       } else {
         assert.equal(await job.complete(), true);
       }
@@ -318,7 +319,7 @@ dbTest(
     }
     const cancelMe = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
     assert.equal(await BfJob.cancel(cancelMe.id, HOSTILE[0]), true);
-    assert.equal((await jobProps(cancelMe.id))?.error, HOSTILE[0]);
+    assert.equal((await findJobRow(cancelMe.id))?.error, HOSTILE[0]);
     assert.equal((await BfJob.retryAllFailed(HOSTILE[0])).length, 1);
 
     // The table and its indexes are intact.
@@ -328,5 +329,28 @@ dbTest(
      WHERE tablename = 'bfdb' AND indexname IN ('bfdb_jobs_available', 'bfdb_jobs_in_flight')`,
     );
     assert.equal(Number(n), 2);
+  },
+);
+
+dbTest(
+  "save() on a job is refused and writes nothing; delete() removes only finished jobs",
+  async () => {
+    const job = await BfJob.create(
+      { type: "fenced", payload: { n: 1 } },
+      TEST_CV,
+    );
+    const before = await jobRowText(job.id);
+    job.props.status = "completed";
+    job.props.attempts = 99;
+    await assert.rejects(job.save(), /changes only through its transitions/);
+    assert.equal(await jobRowText(job.id), before);
+
+    assert.equal(await job.delete(), false, "a waiting job is not deleted");
+    assert.notEqual(await findJobRow(job.id), null);
+    const claimed = await BfJob.claimNext("w-del");
+    assert.ok(claimed && await claimed.complete());
+    const finished = await BfJob.findX(TEST_CV, job.id);
+    assert.equal(await finished.delete(), true);
+    assert.equal(await findJobRow(job.id), null);
   },
 );

@@ -9,7 +9,7 @@ import { HEARTBEAT_SQL } from "../jobs/heartbeatJobs.ts";
 import { REAP_EXPIRED_SQL } from "../jobs/reapExpiredJobs.ts";
 import { dbTest } from "../testing/testDatabase.ts";
 import { BfJob } from "./BfJob.ts";
-import { countJobs, TEST_CV } from "./bfJobTesting.ts";
+import { countJobs, TEST_CV } from "../testing/jobRows.ts";
 
 const COMPLETED_JOBS = 100_000;
 const OTHER_NODES = 100_000;
@@ -213,7 +213,7 @@ dbTest(
     }
 
     // And it claims the right jobs: runnable ones only, priority then age.
-    const claimed = await BfJob.claimNext("worker-1", { limit: 10 });
+    const claimed = await BfJob.claimBatch("worker-1", { limit: 10 });
     assert.deepEqual(
       new Set(claimed.map((job) => (job.props.payload as { n: number }).n)),
       new Set([1, 2, 3, 5]),

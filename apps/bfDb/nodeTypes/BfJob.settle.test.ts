@@ -5,7 +5,7 @@ import { bfDb } from "../bfDb.ts";
 import { MAX_ERROR_LENGTH, storableErrorText } from "../jobs/failJobs.ts";
 import { dbTest } from "../testing/testDatabase.ts";
 import { BfJob } from "./BfJob.ts";
-import { jobPropsX, setRunAt, TEST_CV } from "./bfJobTesting.ts";
+import { jobRow, setRunAt, TEST_CV } from "../testing/jobRows.ts";
 
 interface ErrorEntry {
   attempt: number;
@@ -39,13 +39,13 @@ dbTest("start then complete: claimed → running → completed", async () => {
   const job = await createAndClaim();
   assert.equal(await job.start(), true);
   assert.equal(job.props.status, "running");
-  let props = await jobPropsX(job.id);
+  let props = await jobRow(job.id);
   assert.equal(props.status, "running");
   assert.equal(typeof props.startedAt, "string");
   assert.equal(await job.start(), false, "start only from claimed");
   assert.equal(await job.complete(), true);
   assert.equal(job.props.status, "completed");
-  props = await jobPropsX(job.id);
+  props = await jobRow(job.id);
   assert.equal(props.status, "completed");
   assert.equal(typeof props.finishedAt, "string");
   assert.ok((props.finishedAt as string) >= (props.startedAt as string));
@@ -53,13 +53,13 @@ dbTest("start then complete: claimed → running → completed", async () => {
   assert.equal(props.workerId, "worker-1", "who ran it stays on record");
   assert.equal(await job.complete(), false, "completing twice is refused");
   assert.equal(await job.fail("after the fact"), null);
-  assert.equal((await jobPropsX(job.id)).status, "completed");
+  assert.equal((await jobRow(job.id)).status, "completed");
 });
 
 dbTest("complete straight from claimed, without start", async () => {
   const job = await createAndClaim();
   assert.equal(await job.complete(), true);
-  assert.equal((await jobPropsX(job.id)).status, "completed");
+  assert.equal((await jobRow(job.id)).status, "completed");
 });
 
 dbTest("settles by another worker are refused", async () => {
@@ -80,7 +80,7 @@ dbTest("settles by another worker are refused", async () => {
     await BfJob.completeMany("worker-1", [{ ...job.held, attempt: 2 }]),
     [],
   );
-  const props = await jobPropsX(job.id);
+  const props = await jobRow(job.id);
   assert.equal(props.status, "claimed");
   assert.equal(props.workerId, "worker-1");
 });
@@ -94,7 +94,7 @@ dbTest(
       "available",
     );
     assert.equal(job.props.status, "available");
-    const props = await jobPropsX(job.id);
+    const props = await jobRow(job.id);
     assert.equal(props.status, "available");
     assert.equal(props.attempts, 1);
     assert.equal(props.error, "smtp timeout");
@@ -154,7 +154,7 @@ dbTest(
       assert.equal(job.props.attempts, attempt);
       const status = await job.fail(`failure ${attempt}`, { retryDelayMs: 0 });
       assert.equal(status, attempt < 3 ? "available" : "failed");
-      const props = await jobPropsX(job.id);
+      const props = await jobRow(job.id);
       assert.equal(
         (props.errors as ErrorEntry[]).length,
         attempt,
@@ -162,7 +162,7 @@ dbTest(
       );
     }
     const [failed] = await BfJob.list({ status: "failed" });
-    const props = await jobPropsX(failed.id);
+    const props = await jobRow(failed.id);
     assert.equal(props.status, "failed");
     assert.equal(props.error, "failure 3");
     assert.equal(
@@ -185,7 +185,7 @@ dbTest("fail permanent: dead-letters on the first attempt", async () => {
     await job.fail(new Error("bad payload"), { permanent: true }),
     "failed",
   );
-  const props = await jobPropsX(job.id);
+  const props = await jobRow(job.id);
   assert.equal(props.status, "failed");
   assert.equal(props.attempts, 1);
   assert.equal(props.error, "bad payload");
@@ -203,7 +203,7 @@ dbTest(
       { type: "t", payload: { n: 2 }, maxAttempts: 5 },
       { type: "t", payload: { n: 3 }, maxAttempts: 5 },
     ], TEST_CV);
-    const jobs = await BfJob.claimNext("worker-1", { limit: 3 });
+    const jobs = await BfJob.claimBatch("worker-1", { limit: 3 });
     const byN = (n: number) =>
       jobs.find((job) => (job.props.payload as { n: number }).n === n)!;
     const outcomes = await BfJob.failMany("worker-1", [
@@ -239,7 +239,7 @@ dbTest(
       ),
       TEST_CV,
     );
-    const jobs = await BfJob.claimNext("worker-1", { limit: 4 });
+    const jobs = await BfJob.claimBatch("worker-1", { limit: 4 });
     const messages = [
       "nul\u0000inside",
       "lone \ud800 high and \udc00 low",
@@ -252,7 +252,7 @@ dbTest(
         "available",
         `message ${i}`,
       );
-      const props = await jobPropsX(job.id);
+      const props = await jobRow(job.id);
       assert.equal(props.error, storableErrorText(messages[i]));
       assert.equal((props.errors as ErrorEntry[])[0].error, props.error);
     }
@@ -280,7 +280,7 @@ dbTest("error history keeps the newest 20 entries", async () => {
     assert.ok(job);
     await job.fail(`e${attempt}`, { retryDelayMs: 0 });
   }
-  const errors = (await jobPropsX(created.id)).errors as ErrorEntry[];
+  const errors = (await jobRow(created.id)).errors as ErrorEntry[];
   assert.equal(errors.length, 20);
   assert.deepEqual(
     errors.map((e) => e.attempt),
@@ -293,14 +293,14 @@ dbTest("release: hands the job back without spending the attempt", async () => {
     { type: "t", payload: { n: 1 } },
     { type: "t", payload: { n: 2 } },
   ], TEST_CV);
-  const jobs = await BfJob.claimNext("worker-1", { limit: 2 });
+  const jobs = await BfJob.claimBatch("worker-1", { limit: 2 });
   assert.equal(await jobs[0].start(), true);
   assert.equal(await jobs[0].release(), true);
   assert.deepEqual(await BfJob.releaseMany("worker-1", [jobs[1].held]), [
     jobs[1].id,
   ]);
   for (const job of jobs) {
-    const props = await jobPropsX(job.id);
+    const props = await jobRow(job.id);
     assert.equal(props.status, "available");
     assert.equal(props.attempts, 0);
     for (const gone of ["workerId", "lockedUntil", "startedAt"]) {
@@ -308,7 +308,7 @@ dbTest("release: hands the job back without spending the attempt", async () => {
     }
   }
   assert.equal(await jobs[0].release(), false, "released twice is refused");
-  const again = await BfJob.claimNext("worker-2", { limit: 2 });
+  const again = await BfJob.claimBatch("worker-2", { limit: 2 });
   assert.equal(again.length, 2);
   assert.ok(again.every((job) => job.props.attempts === 1));
 });
@@ -318,8 +318,8 @@ dbTest("batch settles return only the ids this worker still held", async () => {
     Array.from({ length: 6 }, (_, i) => ({ type: "t", payload: { i } })),
     TEST_CV,
   );
-  const mine = await BfJob.claimNext("worker-1", { limit: 4 });
-  const theirs = await BfJob.claimNext("worker-2", { limit: 2 });
+  const mine = await BfJob.claimBatch("worker-1", { limit: 4 });
+  const theirs = await BfJob.claimBatch("worker-2", { limit: 2 });
   const started = await BfJob.startMany("worker-1", [
     ...mine.map((job) => job.held),
     ...theirs.map((job) => job.held),
@@ -331,7 +331,7 @@ dbTest("batch settles return only the ids this worker still held", async () => {
     theirs[0].held,
   ]);
   assert.deepEqual(new Set(completed), new Set([mine[0].id, mine[1].id]));
-  assert.equal((await jobPropsX(theirs[0].id)).status, "claimed");
+  assert.equal((await jobRow(theirs[0].id)).status, "claimed");
   assert.deepEqual(await BfJob.completeMany("worker-1", []), []);
   assert.deepEqual(await BfJob.startMany("worker-1", []), []);
   assert.deepEqual(await BfJob.releaseMany("worker-1", []), []);
@@ -340,14 +340,14 @@ dbTest("batch settles return only the ids this worker still held", async () => {
 dbTest("instance settles need a holder", async () => {
   const job = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
   await assert.rejects(job.complete(), /not held by any worker/);
-  assert.equal((await jobPropsX(job.id)).status, "available");
+  assert.equal((await jobRow(job.id)).status, "available");
 });
 
 dbTest(
   "fail: a non-finite delay is refused before anything is written; huge delays are capped",
   async () => {
     const job = await createAndClaim("worker-1", { maxAttempts: 5 });
-    const before = await jobPropsX(job.id);
+    const before = await jobRow(job.id);
     for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
       await assert.rejects(job.fail("x", { retryDelayMs: bad }), RangeError);
       await assert.rejects(
@@ -359,7 +359,7 @@ dbTest(
         RangeError,
       );
     }
-    assert.deepEqual(await jobPropsX(job.id), before, "still held, untouched");
+    assert.deepEqual(await jobRow(job.id), before, "still held, untouched");
     // A delay past the cap waits one year, and the job keeps a real runAt.
     assert.equal(await job.fail("x", { retryDelayMs: 1e20 }), "available");
     const days = (await runAtDelaySeconds(job.id)) / 86_400;

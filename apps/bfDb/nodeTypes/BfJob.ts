@@ -1,9 +1,16 @@
-import { BfNode, type InferProps, type NewNodeRow } from "../classes/BfNode.ts";
+import { bfDb } from "../bfDb.ts";
+import {
+  BfNode,
+  deleteEdgesOf,
+  type InferProps,
+  type NewNodeRow,
+} from "../classes/BfNode.ts";
 import { validateProps } from "../classes/defineBfNode.ts";
 import type { BfRow } from "../classes/nodeRow.ts";
 import { CurrentViewer } from "../CurrentViewer.ts";
 import { BfValidationError } from "../errors.ts";
 import { gidFromKey } from "../ids.ts";
+import { sortableInstant } from "../instants.ts";
 import { retryDelayMs } from "../jobs/backoff.ts";
 import { claimJobs, type ClaimJobsOptions } from "../jobs/claimJobs.ts";
 import { completeJobs } from "../jobs/completeJobs.ts";
@@ -19,6 +26,7 @@ import { JOB_CLASS_NAME, JOB_STATUSES } from "../jobs/jobStates.ts";
 import { getJob, listJobs, type ListJobsOptions } from "../jobs/listJobs.ts";
 import {
   cancelJob,
+  deleteFinishedJob,
   pruneCompletedJobs,
   retryFailedJobs,
 } from "../jobs/operatorJobs.ts";
@@ -101,25 +109,33 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
   }
 
   /**
-   * Claims the next runnable job for `workerId` (the memo's call), or several with `limit`.
-   * One statement, FOR UPDATE SKIP LOCKED; counts the attempt; leases the job.
+   * Claims the next runnable job for `workerId` (the memo's call), or returns null when none is
+   * waiting. One statement, FOR UPDATE SKIP LOCKED; counts the attempt; leases the job.
+   *
+   * @example
+   * ```ts
+   * const job = await BfJob.claimNext("worker-1");
+   * if (job && await job.start()) await job.complete();
+   * ```
    */
-  static claimNext(
-    workerId: string,
-    options?: Omit<ClaimJobsOptions, "limit"> & { limit?: undefined },
-  ): Promise<BfJob | null>;
-  static claimNext(
-    workerId: string,
-    options: ClaimJobsOptions & { limit: number },
-  ): Promise<BfJob[]>;
   static async claimNext(
     workerId: string,
+    options: Omit<ClaimJobsOptions, "limit"> = {},
+  ): Promise<BfJob | null> {
+    const [job] = await BfJob.claimBatch(workerId, { ...options, limit: 1 });
+    return job ?? null;
+  }
+
+  /**
+   * Claims up to `options.limit` runnable jobs (default 1) in one statement, highest priority
+   * then oldest first; always an array, empty when nothing waits.
+   */
+  static async claimBatch(
+    workerId: string,
     options: ClaimJobsOptions = {},
-  ): Promise<BfJob | null | BfJob[]> {
+  ): Promise<BfJob[]> {
     const rows = await claimJobs(workerId, options);
-    const jobs = rows.map((row) => BfJob.fromJobRow(row));
-    if (options.limit === undefined) return jobs[0] ?? null;
-    return jobs;
+    return rows.map((row) => BfJob.fromJobRow(row));
   }
 
   /** Marks claimed jobs running; returns the ids still held. */
@@ -203,6 +219,32 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
   static async get(id: string): Promise<BfJob | null> {
     const row = await getJob(id);
     return row ? BfJob.fromJobRow(row) : null;
+  }
+
+  /**
+   * Refused: a job's row changes only through the queue's fenced transitions (claim, start,
+   * complete, fail, release, the reaper's and an operator's), so a handler or producer holding a
+   * stale copy can never overwrite what a worker wrote.
+   */
+  override save(): Promise<this> {
+    return Promise.reject(
+      new Error(
+        `BfJob ${this.id}: a job changes only through its transitions ` +
+          "(complete, fail, release, retry, cancel), not save()",
+      ),
+    );
+  }
+
+  /**
+   * Deletes this job and its edges if it has finished (completed or failed); a job still
+   * waiting or in flight is left alone and false returned (cancel it first).
+   */
+  override async delete(): Promise<boolean> {
+    return await bfDb.transaction(async () => {
+      if (!await deleteFinishedJob(this.id, this.cv.orgId)) return false;
+      await deleteEdgesOf(this.id, this.cv.orgId);
+      return true;
+    });
   }
 
   /** This job as its holder knows it, for the batch settles. */
@@ -350,30 +392,8 @@ function checkJobInput(input: BfJobInput): Record<string, unknown> {
       "a new job starts at 0 attempts",
     );
   }
-  if (runAt !== undefined) props.runAt = canonicalInstant(runAt);
+  if (runAt !== undefined) {
+    props.runAt = sortableInstant(JOB_CLASS_NAME, "runAt", runAt);
+  }
   return props;
-}
-
-/** An instant in the sortable form job props store: ISO-8601 UTC with milliseconds. */
-export function canonicalInstant(value: Date | string): string {
-  const date = value instanceof Date ? value : new Date(value);
-  if (
-    typeof value !== "string" && !(value instanceof Date) ||
-    Number.isNaN(date.getTime())
-  ) {
-    throw new BfValidationError(
-      JOB_CLASS_NAME,
-      "runAt",
-      `expected a Date or ISO-8601 string, got ${JSON.stringify(value)}`,
-    );
-  }
-  const iso = date.toISOString();
-  if (iso.length !== 24) {
-    throw new BfValidationError(
-      JOB_CLASS_NAME,
-      "runAt",
-      "must fall between years 0000 and 9999",
-    );
-  }
-  return iso;
 }

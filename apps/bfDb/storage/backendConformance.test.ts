@@ -9,6 +9,7 @@ import { createEmptyDatabase, dropDatabase } from "../testing/testDatabase.ts";
 import type { BfDbBackend } from "./BfDbBackend.ts";
 import { EmbeddedDatabaseBusyError, PgliteBackend } from "./PgliteBackend.ts";
 import { PostgresBackend } from "./PostgresBackend.ts";
+import { sleep, waitFor } from "../testing/waitFor.ts";
 
 /** A backend opened for one test, and how to dispose of everything it made. */
 interface OpenedBackend {
@@ -26,21 +27,6 @@ const HOSTILE = [
   "$1 $$ $tag$",
   "emoji 😀 rtl שלום combining e\u0301 4-byte 𝄞",
 ];
-
-/** Waits until `predicate` holds, polling; fails with `what` after `timeoutMs`. */
-async function waitFor(
-  predicate: () => boolean,
-  what: string,
-  timeoutMs = 5000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Registers the conformance suite for one backend under `label`. */
 function backendConformance(label: string, open: BackendFactory): void {
@@ -232,7 +218,7 @@ function backendConformance(label: string, open: BackendFactory): void {
       "right channel",
     ]);
     await waitFor(() => received.length >= 1, "the notification");
-    await pause(50);
+    await sleep(50);
     assert.deepEqual(received, ["right channel"]);
     await unlisten();
   });
@@ -245,7 +231,7 @@ function backendConformance(label: string, open: BackendFactory): void {
     );
     await db.transaction(async (tx) => {
       await tx.query("SELECT pg_notify($1, $2)", ["bf_tx", "committed"]);
-      await pause(100);
+      await sleep(100);
       assert.deepEqual(received, [], "delivered before commit");
     });
     await waitFor(() => received.length === 1, "the committed notification");
@@ -269,7 +255,7 @@ function backendConformance(label: string, open: BackendFactory): void {
     // A later notification on the same channel arrives; the rolled-back one never does.
     await db.query("SELECT pg_notify($1, $2)", ["bf_tx", "marker"]);
     await waitFor(() => received.includes("marker"), "the marker");
-    await pause(50);
+    await sleep(50);
     assert.deepEqual(received, ["marker"]);
     await unlisten();
   });
@@ -283,7 +269,7 @@ function backendConformance(label: string, open: BackendFactory): void {
     await db.query("SELECT pg_notify('bf_a', 'after unlisten')");
     await db.query("SELECT pg_notify('bf_b', 'marker')");
     await waitFor(() => b.length === 1, "the marker");
-    await pause(50);
+    await sleep(50);
     assert.deepEqual(a, []);
     assert.deepEqual(b, ["marker"]);
     await unlistenB();

@@ -3,8 +3,13 @@ import { JOB_STATUSES } from "@bfmono/apps/bfDb/jobs/jobStates.ts";
 import type { JobStats } from "@bfmono/apps/bfDb/jobs/jobStats.ts";
 import { jobStats } from "@bfmono/apps/bfDb/jobs/jobStats.ts";
 import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
+import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
+import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
-import { parseWithSchema, type StandardSchemaV1 } from "../standardSchema.ts";
+import {
+  parseWithSchema,
+  type StandardSchemaV1,
+} from "../worker/standardSchema.ts";
 
 /** An operator asked for something that cannot be done as asked; nothing was changed. */
 export class OperatorError extends Error {
@@ -46,6 +51,8 @@ export interface OperatorCommands {
     selection: { id: string } | { failed: true; type?: string },
   ): Promise<{ retried: string[] }>;
   prune(request: { olderThanMs: number }): Promise<{ deleted: number }>;
+  /** Applies pending migrations; returns the versions applied (none while a worker runs). */
+  migrate(): Promise<{ applied: number[] }>;
 }
 
 function summarize(job: BfJob): JobSummary {
@@ -132,6 +139,9 @@ export function localOperatorCommands(
     },
     async prune({ olderThanMs }) {
       return { deleted: await BfJob.pruneCompleted(olderThanMs) };
+    },
+    async migrate() {
+      return { applied: await migrate(bfDb.backend) };
     },
   };
 }

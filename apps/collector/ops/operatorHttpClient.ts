@@ -29,5 +29,6 @@ export function httpOperatorCommands(baseUrl: string): OperatorCommands {
     list: (filter) => call("POST", "/ops/list", filter),
     retry: (selection) => call("POST", "/ops/retry", selection),
     prune: (request) => call("POST", "/ops/prune", request),
+    migrate: () => call("POST", "/ops/migrate", {}),
   };
 }

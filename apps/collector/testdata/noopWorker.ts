@@ -6,7 +6,7 @@ import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
 import { createLogger } from "@bfmono/packages/logger/logger.ts";
-import { startWorker } from "../worker.ts";
+import { startWorker } from "../worker/worker.ts";
 import { noopHandler, RunCounter } from "../testing/saturation.ts";
 
 const log = createLogger({ service: "noop-worker", environment: "test" });

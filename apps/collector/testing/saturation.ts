@@ -20,7 +20,7 @@ import { z } from "zod";
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import type { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
-import { defineHandler, type JobHandler } from "../handler.ts";
+import { defineHandler, type JobHandler } from "../worker/handler.ts";
 
 /** The job type of the no-op load. */
 export const NOOP_TYPE = "noop";

@@ -13,17 +13,17 @@
  *
  * @module
  */
-import type { JobHandler } from "../handler.ts";
-import type { StandardSchemaV1 } from "../standardSchema.ts";
-import type { WorkerLoopConfig } from "../loopConfig.ts";
+import type { JobHandler } from "../worker/handler.ts";
+import type { StandardSchemaV1 } from "../worker/standardSchema.ts";
+import type { WorkerLoopConfig } from "../worker/loopConfig.ts";
 import {
   startWorker,
   type StartWorkerOptions,
   type Worker,
-} from "../worker.ts";
+} from "../worker/worker.ts";
 import { capturingLogger } from "./capturingLogger.ts";
-import { type JobRow, jobRow } from "./jobRows.ts";
-import { waitFor } from "./waitFor.ts";
+import { type JobRow, jobRow } from "../../bfDb/testing/jobRows.ts";
+import { waitFor } from "../../bfDb/testing/waitFor.ts";
 import type { LogLine } from "./workerProcess.ts";
 
 /** Loop settings for tests: short lease, quick fallback poll, short grace; the rest default. */

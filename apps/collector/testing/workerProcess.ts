@@ -19,7 +19,8 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_WAIT_MS, waitFor } from "./waitFor.ts";
+import { JsonLineProcess } from "@bfmono/packages/childProcess/jsonLineProcess.ts";
+import { DEFAULT_WAIT_MS } from "../../bfDb/testing/waitFor.ts";
 
 /** The repository root. */
 export const REPO_ROOT: string = fileURLToPath(
@@ -80,54 +81,15 @@ export interface WorkerProcessOptions {
 }
 
 /** A `bft worker` subprocess, its parsed logs, and its exit. */
-export class WorkerProcess implements AsyncDisposable {
-  /** Parsed JSON lines from stdout, in order. */
-  readonly logs: LogLine[] = [];
-  /** Stdout lines that were not JSON. */
-  readonly otherStdout: string[] = [];
-  /** Everything written to stderr. */
-  stderr = "";
-  /** Resolves when the process exits. */
-  readonly status: Promise<Deno.CommandStatus>;
-  readonly name: string;
-  readonly #child: Deno.ChildProcess;
-  readonly #readers: Promise<void>[];
-  #exit: Deno.CommandStatus | undefined;
-
-  constructor(child: Deno.ChildProcess, name: string) {
-    this.#child = child;
-    this.name = name;
-    this.status = child.status.then((status) => {
-      this.#exit = status;
-      return status;
-    });
-    this.#readers = [
-      readLines(child.stdout, (line) => {
-        try {
-          const parsed = JSON.parse(line);
-          if (parsed && typeof parsed === "object" && "msg" in parsed) {
-            this.logs.push(parsed);
-            return;
-          }
-        } catch {
-          // not a log line
-        }
-        this.otherStdout.push(line);
-      }),
-      readLines(child.stderr, (line) => {
-        this.stderr += line + "\n";
-      }),
-    ];
+export class WorkerProcess extends JsonLineProcess {
+  /** Parsed JSON log lines from stdout, in order. */
+  get logs(): LogLine[] {
+    return this.lines as LogLine[];
   }
 
-  /** The process id. */
-  get pid(): number {
-    return this.#child.pid;
-  }
-
-  /** The exit status once the process has exited, else undefined. */
-  get exit(): Deno.CommandStatus | undefined {
-    return this.#exit;
+  /** Its label in failure messages. */
+  get name(): string {
+    return this.label;
   }
 
   /** The port /health listens on (from the "health server listening" line). */
@@ -154,19 +116,6 @@ export class WorkerProcess implements AsyncDisposable {
     return this.logs.filter((line) => line.msg === msg);
   }
 
-  /** The last lines of output, for failure messages. */
-  tail(lines = 15): string {
-    const out = this.logs.slice(-lines).map((l) => JSON.stringify(l));
-    return [
-      `${this.name} (pid ${this.pid}, exit ${JSON.stringify(this.#exit)})`,
-      "stdout (last lines):",
-      ...out,
-      ...this.otherStdout.slice(-5),
-      "stderr:",
-      this.stderr.slice(-2_000),
-    ].join("\n");
-  }
-
   /**
    * Waits for a log line matching `match` (a msg, or a predicate) and returns it; fails at once,
    * with the output, if the process exits first.
@@ -178,83 +127,26 @@ export class WorkerProcess implements AsyncDisposable {
     const test = typeof match === "string"
       ? (line: LogLine) => line.msg === match
       : match;
-    const from = options.after ?? 0;
-    let found: LogLine | undefined;
-    await waitFor(
-      () => {
-        found = this.logs.slice(from).find(test);
-        if (found) return true;
-        if (this.#exit) {
-          throw new Error(
-            `${this.name} exited before logging ${
-              typeof match === "string" ? JSON.stringify(match) : "the line"
-            }\n${this.tail()}`,
-          );
-        }
-        return false;
-      },
-      `${this.name} to log ${
-        typeof match === "string" ? JSON.stringify(match) : "a matching line"
-      }`,
-      { timeoutMs: options.timeoutMs, detail: () => this.tail() },
-    );
-    return found!;
+    return await this.waitForLine((line) => test(line as LogLine), {
+      timeoutMs: options.timeoutMs ?? DEFAULT_WAIT_MS,
+      after: options.after,
+      what: typeof match === "string"
+        ? `a ${JSON.stringify(match)} log line`
+        : "a matching log line",
+    }) as LogLine;
   }
 
-  /** Sends `signal` unless the process has exited. */
-  kill(signal: Deno.Signal = "SIGTERM"): void {
-    if (this.#exit) return;
-    try {
-      this.#child.kill(signal);
-    } catch (error) {
-      if (!(error instanceof TypeError)) throw error; // already gone
-    }
+  /** Sends `signal` (default SIGTERM) unless the process has exited. */
+  override kill(signal: Deno.Signal = "SIGTERM"): void {
+    super.kill(signal);
   }
 
   /** Waits for the exit, failing (and killing the process) if it takes longer than the bound. */
-  async waitForExit(
+  override waitForExit(
     timeoutMs = DEFAULT_WAIT_MS,
   ): Promise<Deno.CommandStatus> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<"timeout">((resolve) =>
-      timer = setTimeout(() => resolve("timeout"), timeoutMs)
-    );
-    const result = await Promise.race([this.status, timedOut]);
-    clearTimeout(timer);
-    if (result === "timeout") {
-      const tail = this.tail();
-      this.kill("SIGKILL");
-      await this.status;
-      throw new Error(
-        `${this.name} did not exit within ${timeoutMs} ms\n${tail}`,
-      );
-    }
-    await Promise.all(this.#readers);
-    return result;
+    return super.waitForExit(timeoutMs);
   }
-
-  /** SIGKILLs the process if it still runs and waits until it and its output streams are done. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.kill("SIGKILL");
-    await this.status;
-    await Promise.all(this.#readers);
-  }
-}
-
-async function readLines(
-  stream: ReadableStream<Uint8Array>,
-  onLine: (line: string) => void,
-): Promise<void> {
-  let buffered = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffered += chunk;
-    let newline: number;
-    while ((newline = buffered.indexOf("\n")) >= 0) {
-      onLine(buffered.slice(0, newline));
-      buffered = buffered.slice(newline + 1);
-    }
-  }
-  if (buffered) onLine(buffered);
 }
 
 let started = 0;
@@ -275,8 +167,10 @@ export async function startWorkerProcess(
       options.script,
     ]]
     : [BFT_LAUNCHER, ["worker"]];
-  const child = new Deno.Command(command, {
+  const worker = new WorkerProcess({
+    command,
     args,
+    label: name,
     cwd: REPO_ROOT,
     clearEnv: true,
     env: childEnv({
@@ -285,11 +179,7 @@ export async function startWorkerProcess(
       DENO_ENV: "test",
       ...options.env,
     }),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const worker = new WorkerProcess(child, name);
+  });
   if (options.waitUntilReady !== false) {
     try {
       if (options.script) {

@@ -1,7 +1,12 @@
 import type { BftTask } from "@bfmono/infra/bft/BftTask.ts";
 import { parseArgs } from "@bfmono/infra/bft/args.ts";
+import { withOperator } from "@bfmono/infra/bft/operatorConnection.ts";
 
-/** `bft db migrate`: applies pending bfdb migrations. */
+/**
+ * `bft db migrate`: applies pending bfdb migrations to the database bft reaches: PostgreSQL at
+ * `DATABASE_URL`, else the embedded database in `BFDB_DATA_DIR`, through the worker holding it
+ * when one runs (it migrated at start, so there is nothing left to apply).
+ */
 export const bftTask: BftTask = {
   name: "db migrate",
   description:
@@ -9,35 +14,14 @@ export const bftTask: BftTask = {
   usage: "db migrate",
   run: async (args) => {
     parseArgs(args, { maxPositionals: 0 });
-    const { ConfigError, databaseUrlFromEnv } = await import(
-      "@bfmono/apps/collector/config.ts"
-    );
-    let databaseUrl: string | undefined;
-    try {
-      databaseUrl = databaseUrlFromEnv();
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      console.error(`error: ${error.message}`);
-      return 2;
-    }
-    const { migrate } = await import("@bfmono/apps/bfDb/migrate.ts");
-    const { openBackend } = await import(
-      "@bfmono/apps/bfDb/storage/openBackend.ts"
-    );
-    const backend = await openBackend({
-      databaseUrl,
-      maxConnections: 1,
-    });
-    try {
-      const applied = await migrate(backend);
+    return await withOperator(async (ops) => {
+      const { applied } = await ops.migrate();
       console.log(
         applied.length
           ? `applied migrations ${applied.join(", ")}`
           : "database is up to date",
       );
       return 0;
-    } finally {
-      await backend.close();
-    }
+    }, { migrate: false });
   },
 };

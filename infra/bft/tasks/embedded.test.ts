@@ -4,7 +4,7 @@ import {
   runBft,
   startWorkerProcess,
 } from "@bfmono/apps/collector/testing/workerProcess.ts";
-import { waitFor } from "@bfmono/apps/collector/testing/waitFor.ts";
+import { waitFor } from "@bfmono/apps/bfDb/testing/waitFor.ts";
 
 interface StatusJson {
   counts: { type: string; status: string; count: number }[];
@@ -85,6 +85,14 @@ Deno.test({
         { intervalMs: 200 },
       );
 
+      const migrated = await runBft(["db", "migrate"], env);
+      assert.equal(migrated.code, 0, migrated.stderr);
+      assert.equal(
+        migrated.stdout.trim(),
+        "database is up to date",
+        "db migrate goes through the live worker, which migrated at start",
+      );
+
       const status = await runBft(["jobs", "status", "--json"], env);
       assert.equal(status.code, 0, status.stderr);
       const stats = JSON.parse(status.stdout) as StatusJson;
@@ -110,6 +118,33 @@ Deno.test({
           j.id === id
         ),
       );
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "embedded database: bft db migrate honours BFDB_DATA_DIR and creates the database there",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "bfdb_migrate_" });
+    const env = { BFDB_DATA_DIR: join(dir, "db") };
+    try {
+      const first = await runBft(["db", "migrate"], env);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /^applied migrations 1, /);
+      assert.ok((await Deno.stat(join(dir, "db"))).isDirectory);
+      const again = await runBft(["db", "migrate"], env);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.stdout.trim(), "database is up to date");
+      const bad = await runBft(["db", "migrate"], {
+        DATABASE_URL: "mysql://nowhere/db",
+      });
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /DATABASE_URL/);
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }

@@ -12,7 +12,7 @@ import {
   dbTest,
   dropDatabase,
 } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
-import { allJobRows, jobRow } from "@bfmono/apps/collector/testing/jobRows.ts";
+import { allJobRows, jobRow } from "@bfmono/apps/bfDb/testing/jobRows.ts";
 import { runBft } from "@bfmono/apps/collector/testing/workerProcess.ts";
 
 const cv = CurrentViewer.forOrg("org_cli", "person_producer");
@@ -24,7 +24,7 @@ async function settledJob(
   error = "boom",
 ): Promise<BfJob> {
   const job = await BfJob.create({ type, payload: {} }, cv);
-  const [claimed] = await BfJob.claimNext("worker-cli-test", {
+  const [claimed] = await BfJob.claimBatch("worker-cli-test", {
     limit: 1,
     types: [type],
   });

@@ -9,7 +9,9 @@ export const bftTask: BftTask = {
   usage: "worker",
   run: async (args) => {
     parseArgs(args, { maxPositionals: 0 });
-    const { runWorkerProcess } = await import("@bfmono/apps/collector/main.ts");
+    const { runWorkerProcess } = await import(
+      "@bfmono/apps/collector/process/main.ts"
+    );
     return await runWorkerProcess();
   },
 };

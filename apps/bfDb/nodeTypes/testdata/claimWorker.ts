@@ -22,7 +22,7 @@ await reader.read();
 reader.releaseLock();
 
 if (mode === "hang") {
-  const jobs = await BfJob.claimNext(workerId, {
+  const jobs = await BfJob.claimBatch(workerId, {
     limit: batchSize,
     leaseMs: 1_000,
   });
@@ -35,7 +35,7 @@ const claimed: { id: string; attempt: number }[] = [];
 const refused: string[] = [];
 const pids = new Set<number>([pid]);
 while (true) {
-  const jobs = await BfJob.claimNext(workerId, { limit: batchSize });
+  const jobs = await BfJob.claimBatch(workerId, { limit: batchSize });
   if (jobs.length === 0) break;
   claimed.push(...jobs.map((job) => job.held));
   const done = await BfJob.completeMany(workerId, jobs.map((job) => job.held));

@@ -1,0 +1,191 @@
+import { EMBEDDED_DATA_DIR } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { DEFAULT_LOOP_CONFIG } from "../worker/loopConfig.ts";
+
+/** The worker's settings, read from the environment and validated at start. */
+export interface WorkerConfig {
+  /** postgres:// URL; undefined means the embedded database under `.bfdb/`. */
+  databaseUrl: string | undefined;
+  /** Directory of the embedded database, used when `databaseUrl` is undefined. */
+  embeddedDataDir: string;
+  concurrency: number;
+  jobTimeoutMs: number;
+  leaseMs: number;
+  /** 0 picks a free port. */
+  healthCheckPort: number;
+  environment: string;
+  posthogHost: string | undefined;
+  posthogApiKey: string | undefined;
+  /** Most jobs claimed ahead of free slots (only while jobs are short). */
+  prefetch: number;
+  /** How often to look for jobs when no NOTIFY arrives. */
+  pollIntervalMs: number;
+  /** How long running jobs may take to finish after SIGINT/SIGTERM. */
+  shutdownGraceMs: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+/** A setting has a value the worker cannot use; the message names the variable and what it expects. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+  constructor(readonly variable: string, expected: string, got: string) {
+    super(`${variable} must be ${expected}; got ${JSON.stringify(got)}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw.trim());
+  if (
+    !/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min ||
+    value > max
+  ) {
+    throw new ConfigError(name, `a whole number from ${min} to ${max}`, raw);
+  }
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.trim());
+  } catch {
+    throw new ConfigError(
+      name,
+      `a URL starting with ${protocols.join(" or ")}`,
+      raw,
+    );
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(
+      name,
+      `a URL starting with ${protocols.join(" or ")}`,
+      raw,
+    );
+  }
+  return raw.trim();
+}
+
+function oneOf<T extends string>(
+  env: Env,
+  name: string,
+  values: readonly T[],
+  fallback: T,
+): T {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  if (!values.includes(raw.trim() as T)) {
+    throw new ConfigError(name, `one of ${values.join(", ")}`, raw);
+  }
+  return raw.trim() as T;
+}
+
+/**
+ * The `DATABASE_URL` setting: a postgres:// or postgresql:// URL, or undefined (unset or empty)
+ * for the embedded database; throws ConfigError otherwise. The worker and the operator tasks
+ * read it the same way.
+ */
+export function databaseUrlFromEnv(
+  env: Env = Deno.env.toObject(),
+): string | undefined {
+  return url(env, "DATABASE_URL", ["postgres:", "postgresql:"]);
+}
+
+/**
+ * The `BFDB_DATA_DIR` setting: where the embedded database lives when `DATABASE_URL` is unset
+ * (default `.bfdb/` at the repo root); relative paths are taken from the working directory.
+ */
+export function embeddedDataDirFromEnv(env: Env = Deno.env.toObject()): string {
+  const raw = env.BFDB_DATA_DIR?.trim();
+  if (!raw) return EMBEDDED_DATA_DIR;
+  if (raw.includes("\u0000")) {
+    throw new ConfigError("BFDB_DATA_DIR", "a directory path", raw);
+  }
+  return raw.startsWith("/") ? raw : `${Deno.cwd()}/${raw}`;
+}
+
+/** Reads and validates the worker configuration; throws ConfigError on the first bad value. */
+export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
+  const jobTimeoutMs = integer(
+    env,
+    "JOB_TIMEOUT_MS",
+    DEFAULT_LOOP_CONFIG.jobTimeoutMs,
+    1,
+    86_400_000,
+  );
+  const leaseMs = integer(
+    env,
+    "JOB_LEASE_MS",
+    DEFAULT_LOOP_CONFIG.leaseMs,
+    1_000,
+    3_600_000,
+  );
+  const posthogApiKey = env.POSTHOG_API_KEY?.trim() || undefined;
+  const config: WorkerConfig = {
+    databaseUrl: databaseUrlFromEnv(env),
+    embeddedDataDir: embeddedDataDirFromEnv(env),
+    concurrency: integer(
+      env,
+      "WORKER_CONCURRENCY",
+      DEFAULT_LOOP_CONFIG.concurrency,
+      1,
+      1_000,
+    ),
+    jobTimeoutMs,
+    leaseMs,
+    healthCheckPort: integer(env, "HEALTH_CHECK_PORT", 8080, 0, 65_535),
+    environment: oneOf(env, "DENO_ENV", [
+      "development",
+      "test",
+      "staging",
+      "production",
+    ], "development"),
+    posthogHost: url(env, "POSTHOG_HOST", ["http:", "https:"]),
+    posthogApiKey,
+    prefetch: integer(
+      env,
+      "WORKER_PREFETCH",
+      DEFAULT_LOOP_CONFIG.prefetch,
+      0,
+      10_000,
+    ),
+    pollIntervalMs: integer(
+      env,
+      "WORKER_POLL_INTERVAL_MS",
+      DEFAULT_LOOP_CONFIG.pollIntervalMs,
+      10,
+      600_000,
+    ),
+    shutdownGraceMs: integer(
+      env,
+      "WORKER_SHUTDOWN_GRACE_MS",
+      DEFAULT_LOOP_CONFIG.shutdownGraceMs,
+      0,
+      3_600_000,
+    ),
+    logLevel: oneOf(
+      env,
+      "LOG_LEVEL",
+      ["debug", "info", "warn", "error"],
+      "info",
+    ),
+  };
+  if (posthogApiKey && !config.posthogHost) {
+    throw new ConfigError(
+      "POSTHOG_HOST",
+      "set when POSTHOG_API_KEY is set (e.g. https://us.i.posthog.com)",
+      "",
+    );
+  }
+  return config;
+}

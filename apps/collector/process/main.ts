@@ -1,0 +1,175 @@
+import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
+import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
+import type { BfDbBackend } from "@bfmono/apps/bfDb/storage/BfDbBackend.ts";
+import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { EmbeddedDatabaseBusyError } from "@bfmono/apps/bfDb/storage/PgliteBackend.ts";
+import { createLogger, type Logger } from "@bfmono/packages/logger/logger.ts";
+import { ConfigError, loadConfig, type WorkerConfig } from "./config.ts";
+import { guardDriverRejections } from "./driverRejections.ts";
+import {
+  findLiveEmbeddedWorker,
+  removeWorkerFile,
+  workerFilePath,
+  writeWorkerFile,
+} from "./embeddedWorkerFile.ts";
+import { type RunningHttpServer, startHttpServer } from "./httpServer.ts";
+import { productHandlers } from "../handlers/productHandlers.ts";
+import { localOperatorCommands } from "../ops/operatorCommands.ts";
+import { KNOWN_JOB_TYPES } from "../handlers/knownJobTypes.ts";
+import { Worker } from "../worker/worker.ts";
+
+const SERVICE = "collector";
+
+const EMBEDDED_BUSY_MESSAGE =
+  "bft worker: another process holds the embedded database (.bfdb/); " +
+  "stop it, or set DATABASE_URL to share a PostgreSQL database between workers";
+
+/**
+ * Runs the worker process `bft worker` starts: validate the environment (exit 2 on a bad value),
+ * open and migrate the database (waiting for it if it is down), serve /health and /metrics, run
+ * jobs until SIGINT/SIGTERM, then stop gracefully and resolve 0. A second signal exits at once.
+ */
+export async function runWorkerProcess(
+  env = Deno.env.toObject(),
+): Promise<number> {
+  let config: WorkerConfig;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`bft worker: configuration error: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger({
+    service: SERVICE,
+    environment: config.environment,
+    level: config.logLevel,
+  });
+  const embedded = !config.databaseUrl;
+  const workerFile = workerFilePath(config.embeddedDataDir);
+  if (embedded && await findLiveEmbeddedWorker(workerFile)) {
+    console.error(EMBEDDED_BUSY_MESSAGE);
+    return 2;
+  }
+
+  const shutdown = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: Deno.Signal) => () => {
+    signals++;
+    if (signals > 1) {
+      logger.warn("second signal: exiting at once", { signal });
+      Deno.exit(signal === "SIGINT" ? 130 : 143);
+    }
+    logger.info("signal received: stopping gracefully", { signal });
+    shutdown.abort();
+  };
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGINT", onSignal("SIGINT")],
+    ["SIGTERM", onSignal("SIGTERM")],
+  ];
+  for (const [signal, handler] of handlers) {
+    Deno.addSignalListener(signal, handler);
+  }
+  const unguard = guardDriverRejections(logger);
+
+  try {
+    let backend: BfDbBackend | null;
+    try {
+      backend = await openAndMigrate(config, logger, shutdown.signal);
+    } catch (error) {
+      if (!(error instanceof EmbeddedDatabaseBusyError)) throw error;
+      console.error(EMBEDDED_BUSY_MESSAGE);
+      return 2;
+    }
+    if (!backend) return 0;
+    bfDb.use(backend);
+    const product = productHandlers(config, logger);
+    const worker = new Worker({
+      handlers: product.handlers,
+      recurring: product.recurring,
+      config,
+      logger,
+    });
+    // Listen before claiming anything: a port already taken must not strand claimed jobs.
+    let http: RunningHttpServer;
+    try {
+      http = await startHttpServer({
+        port: config.healthCheckPort,
+        worker,
+        service: SERVICE,
+        environment: config.environment,
+        logger,
+        operator: embedded ? localOperatorCommands(KNOWN_JOB_TYPES) : undefined,
+      });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      await bfDb.close();
+      console.error(
+        `bft worker: configuration error: HEALTH_CHECK_PORT ${config.healthCheckPort} is ` +
+          "already in use; choose a free port, or 0 to pick one",
+      );
+      return 2;
+    }
+    await worker.start();
+    if (embedded) {
+      await writeWorkerFile({ pid: Deno.pid, port: http.port }, workerFile);
+    }
+    await new Promise((resolve) =>
+      shutdown.signal.addEventListener("abort", resolve, { once: true })
+    );
+    await worker.stop();
+    await http.shutdown();
+    if (embedded) await removeWorkerFile(Deno.pid, workerFile);
+    await bfDb.close();
+    logger.info("worker exited cleanly");
+    return 0;
+  } finally {
+    unguard();
+    for (const [signal, handler] of handlers) {
+      Deno.removeSignalListener(signal, handler);
+    }
+  }
+}
+
+/** Opens the database and migrates it, retrying with backoff while it is unreachable. */
+async function openAndMigrate(
+  config: WorkerConfig,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<BfDbBackend | null> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    let backend: BfDbBackend | undefined;
+    try {
+      backend = await openBackend({
+        databaseUrl: config.databaseUrl,
+        embeddedDataDir: config.embeddedDataDir,
+        maxConnections: 4,
+      });
+      const applied = await migrate(backend);
+      logger.info("database ready", {
+        backend: backend.kind,
+        migrationsApplied: applied,
+      });
+      return backend;
+    } catch (error) {
+      await backend?.close().catch(() => {});
+      if (error instanceof EmbeddedDatabaseBusyError) throw error;
+      const delay = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
+      logger.error("database not ready; retrying", {
+        error,
+        attempt,
+        retryInMs: delay,
+      });
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        }, { once: true });
+      });
+    }
+  }
+  return null;
+}

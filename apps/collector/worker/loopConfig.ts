@@ -1,0 +1,23 @@
+import { DEFAULT_LEASE_MS } from "@bfmono/apps/bfDb/jobs/claimJobs.ts";
+
+/** The settings the worker loop itself uses. */
+export interface WorkerLoopConfig {
+  concurrency: number;
+  jobTimeoutMs: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  shutdownGraceMs: number;
+  /** Most jobs to claim ahead of free slots, when jobs are short enough for it to pay. */
+  prefetch: number;
+}
+
+/** The defaults of the worker loop, and of the environment variables that set it (config.ts). */
+export const DEFAULT_LOOP_CONFIG: WorkerLoopConfig = {
+  concurrency: 10,
+  jobTimeoutMs: 300_000,
+  leaseMs: DEFAULT_LEASE_MS,
+  pollIntervalMs: 2_000,
+  shutdownGraceMs: 25_000,
+  // Enough for ~40 ms of no-op jobs at full speed; the pacer claims far fewer for slower jobs.
+  prefetch: 1000,
+};

@@ -1,0 +1,398 @@
+import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
+import { JOB_CHANNEL } from "@bfmono/apps/bfDb/jobs/jobStates.ts";
+import type { ReapOutcome } from "@bfmono/apps/bfDb/jobs/reapExpiredJobs.ts";
+import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
+import type { Unlisten } from "@bfmono/apps/bfDb/storage/BfDbBackend.ts";
+import { createLogger, type Logger } from "@bfmono/packages/logger/logger.ts";
+import { JobAbort } from "./abortReasons.ts";
+import type { JobHandler } from "./handler.ts";
+import { jobLogger } from "./jobLogger.ts";
+import { runJob } from "./jobRunner.ts";
+import type { DutyHooks } from "./duties/dutyHooks.ts";
+import { Heartbeat } from "./duties/heartbeat.ts";
+import { Periodic } from "./duties/periodic.ts";
+import { reaperDuty } from "./duties/reaper.ts";
+import { type RecurringJob, schedulerDuty } from "./duties/scheduler.ts";
+import { DEFAULT_LOOP_CONFIG, type WorkerLoopConfig } from "./loopConfig.ts";
+import { WorkerMetrics } from "./metrics.ts";
+import { HandlerRegistry } from "./registry.ts";
+import { PrefetchPacer } from "./prefetchPacer.ts";
+import { DEFAULT_SETTLE_BATCH, Settler } from "./settler.ts";
+import type { StandardSchemaV1 } from "./standardSchema.ts";
+
+/** What `startWorker` needs: handlers and settings; bfDb must already have a migrated backend. */
+export interface StartWorkerOptions {
+  handlers: readonly JobHandler<StandardSchemaV1>[];
+  config?: Partial<WorkerLoopConfig>;
+  logger?: Logger;
+  workerId?: string;
+  /** Recurring jobs to enqueue (only those with a handler here); none by default. */
+  recurring?: readonly RecurringJob[];
+}
+
+/**
+ * Finished jobs not yet written at which the worker stops claiming, in settle batches: enough
+ * to keep a write in flight while the next fills, few enough that the backlog is written well
+ * within a lease even when the database is slow.
+ */
+const MAX_UNSETTLED_BATCHES = 4;
+
+interface RunningJob {
+  job: BfJob;
+  controller: AbortController;
+  claimedAt: number;
+}
+
+/** A running worker: claims, runs and settles jobs until stopped. */
+export class Worker {
+  readonly id: string;
+  readonly metrics = new WorkerMetrics();
+  readonly registry: HandlerRegistry;
+  readonly config: WorkerLoopConfig;
+  readonly logger: Logger;
+  readonly #running = new Map<string, RunningJob>();
+  /** Jobs claimed ahead (status `claimed`), started as slots free up. */
+  #buffer: { job: BfJob; claimedAt: number }[] = [];
+  readonly #pacer: PrefetchPacer;
+  readonly #settler: Settler;
+  readonly #duties: { stop(maxWaitMs?: number): Promise<void> }[] = [];
+  readonly #heartbeat: Heartbeat;
+  readonly #recurring: readonly RecurringJob[];
+  #unlisten: Unlisten | undefined;
+  #stopping = false;
+  #mayHaveWork = true;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
+  #databaseReachable = true;
+  #consecutiveErrors = 0;
+  readonly #maxUnsettled: number;
+
+  constructor(options: StartWorkerOptions) {
+    this.id = options.workerId ?? `worker-${crypto.randomUUID()}`;
+    this.registry = new HandlerRegistry(options.handlers);
+    const given = options.config ?? {};
+    this.config = {
+      concurrency: given.concurrency ?? DEFAULT_LOOP_CONFIG.concurrency,
+      jobTimeoutMs: given.jobTimeoutMs ?? DEFAULT_LOOP_CONFIG.jobTimeoutMs,
+      leaseMs: given.leaseMs ?? DEFAULT_LOOP_CONFIG.leaseMs,
+      pollIntervalMs: given.pollIntervalMs ??
+        DEFAULT_LOOP_CONFIG.pollIntervalMs,
+      shutdownGraceMs: given.shutdownGraceMs ??
+        DEFAULT_LOOP_CONFIG.shutdownGraceMs,
+      prefetch: given.prefetch ?? DEFAULT_LOOP_CONFIG.prefetch,
+    };
+    this.logger = (options.logger ??
+      createLogger({ service: "collector", environment: "development" }))
+      .child({ workerId: this.id });
+    this.#pacer = new PrefetchPacer(this.config.prefetch);
+    this.#settler = new Settler({
+      workerId: this.id,
+      logger: this.logger,
+      metrics: this.metrics,
+      onWritten: () => this.#wake?.(),
+    });
+    this.#maxUnsettled = MAX_UNSETTLED_BATCHES * DEFAULT_SETTLE_BATCH;
+    const types = new Set(this.registry.types);
+    this.#recurring = (options.recurring ?? []).filter((r) =>
+      types.has(r.type)
+    );
+    this.#heartbeat = new Heartbeat({
+      ...this.#dutyHooks(),
+      workerId: this.id,
+      leaseMs: this.config.leaseMs,
+      heldIds: () => [
+        ...this.#running.keys(),
+        ...this.#buffer.map((b) => b.job.id),
+      ],
+      onRenewed: (held, sentAt) => this.#onRenewed(held, sentAt),
+      beforeRenewal: () => this.#unlisten ? Promise.resolve() : this.#listen(),
+    });
+  }
+
+  /** What every duty reports through. */
+  #dutyHooks(): DutyHooks {
+    return {
+      onError: (duty, error) => this.#databaseError(duty, error),
+      onOk: () => this.#databaseOk(),
+      // A duty with no answer in time is reported (so an outage is logged and
+      // `databaseReachable` says so) but never started again while its run is still open.
+      dutyTimeoutMs: Math.min(10_000, Math.max(1_000, this.config.leaseMs)),
+    };
+  }
+
+  /** Jobs running now. */
+  get runningCount(): number {
+    return this.#running.size;
+  }
+
+  /**
+   * The most finished jobs this worker can hold unwritten: claiming stops at `maxUnsettled`,
+   * and the jobs already running or claimed ahead may still finish after that.
+   */
+  get unsettledBound(): number {
+    return this.#maxUnsettled + this.config.concurrency + this.config.prefetch;
+  }
+
+  /** The largest number of finished jobs this worker has held unwritten at once. */
+  get peakUnsettled(): number {
+    return this.#settler.peakBacklog;
+  }
+
+  /** Starts listening, the maintenance duties and the claim loop. */
+  async start(): Promise<void> {
+    await this.#listen();
+    const hooks = this.#dutyHooks();
+    const poll = new Periodic({
+      name: "poll",
+      intervalMs: this.config.pollIntervalMs,
+      run: () => Promise.resolve(this.#poke()),
+      onError: (error) => hooks.onError("poll", error),
+    });
+    const reaper = reaperDuty({
+      ...hooks,
+      leaseMs: this.config.leaseMs,
+      renewOwnLeases: () => this.#heartbeat.renewNow(),
+      unsettledIds: () => this.#settler.unsettledIds,
+      onReaped: (outcomes) => this.#onReaped(outcomes),
+    });
+    this.#heartbeat.start();
+    poll.start();
+    reaper.start(0);
+    this.#duties.push(this.#heartbeat, reaper, poll);
+    if (this.#recurring.length > 0) {
+      const scheduler = schedulerDuty({
+        ...hooks,
+        schedules: this.#recurring,
+        onEnqueued: (types) => {
+          for (const type of types) {
+            this.logger.info("recurring job enqueued", { jobType: type });
+          }
+        },
+      });
+      scheduler.start(0);
+      this.#duties.push(scheduler);
+    }
+    this.logger.info("worker started", {
+      types: this.registry.types,
+      ...this.config,
+    });
+    this.#loop = this.#claimLoop();
+  }
+
+  async #listen(): Promise<void> {
+    try {
+      this.#unlisten = await bfDb.backend.listen(JOB_CHANNEL, (type) => {
+        if (type === "" || this.registry.get(type)) this.#poke();
+      });
+    } catch (error) {
+      // Polling still finds jobs; LISTEN is retried by the next heartbeat.
+      this.#databaseError("listen", error);
+    }
+  }
+
+  #poke(): void {
+    this.#mayHaveWork = true;
+    this.#wake?.();
+  }
+
+  async #claimLoop(): Promise<void> {
+    const types = this.registry.types;
+    while (!this.#stopping) {
+      this.#startBuffered();
+      const free = this.config.concurrency - this.#running.size;
+      const ahead = this.#pacer.prefetchTarget();
+      const wanted = free + ahead - this.#buffer.length;
+      // With slots free, claim at once; with all busy, top the buffer up only once it runs
+      // half empty, so claims come in batches rather than one job at a time.
+      const worthClaiming = free > 0 || this.#buffer.length <= ahead / 2;
+      // Backpressure: while the database is slower to take finished jobs than the handlers are
+      // to finish them, claim nothing more; the settler wakes the loop after each write.
+      const settling = this.#settler.backlog >= this.#maxUnsettled;
+      if (wanted <= 0 || !worthClaiming || !this.#mayHaveWork || settling) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        continue;
+      }
+      let jobs: BfJob[];
+      const started = performance.now();
+      try {
+        this.#mayHaveWork = false;
+        jobs = await BfJob.claimBatch(this.id, {
+          types,
+          limit: wanted,
+          leaseMs: this.config.leaseMs,
+          startCount: Math.max(0, free),
+        });
+        const seconds = (performance.now() - started) / 1000;
+        this.metrics.observeClaim(seconds);
+        this.#pacer.observeClaim(seconds);
+        this.#databaseOk();
+      } catch (error) {
+        this.#databaseError("claim", error);
+        this.#mayHaveWork = true;
+        await this.#sleep(
+          Math.min(5_000, 100 * 2 ** Math.min(this.#consecutiveErrors, 6)),
+        );
+        continue;
+      }
+      if (this.#stopping) {
+        for (const job of jobs) this.#settler.release(job);
+        break;
+      }
+      if (jobs.length === wanted) this.#mayHaveWork = true;
+      for (const job of jobs) {
+        if (job.props.status === "running") this.#launch(job);
+        else this.#buffer.push({ job, claimedAt: performance.now() });
+      }
+    }
+  }
+
+  /** Starts buffered (claimed-ahead) jobs while slots are free; their start is written lazily. */
+  #startBuffered(): void {
+    while (
+      this.#buffer.length > 0 && this.#running.size < this.config.concurrency
+    ) {
+      const { job } = this.#buffer.shift()!;
+      this.#settler.started(job);
+      this.#launch(job);
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = done;
+    }).then(() => {
+      this.#wake = undefined;
+    });
+  }
+
+  #launch(job: BfJob): void {
+    const handler = this.registry.get(job.props.type)!;
+    const controller = new AbortController();
+    const entry: RunningJob = { job, controller, claimedAt: performance.now() };
+    this.#running.set(job.id, entry);
+    this.metrics.running = this.#running.size;
+    const log = jobLogger(this.logger, job);
+    log.debug("job started");
+    const timeout = setTimeout(
+      () =>
+        controller.abort(
+          new JobAbort(
+            "timeout",
+            `timed out after ${this.config.jobTimeoutMs} ms`,
+          ),
+        ),
+      this.config.jobTimeoutMs,
+    );
+    runJob(job, handler, log, controller.signal).then((outcome) => {
+      clearTimeout(timeout);
+      this.#running.delete(job.id);
+      this.metrics.running = this.#running.size;
+      this.#pacer.observeFinished();
+      if (outcome.kind === "completed") this.#settler.complete(job);
+      else if (outcome.kind === "failed") {
+        this.#settler.fail(job, outcome.error, outcome.permanent);
+      } else if (outcome.abort.kind === "shutdown") this.#settler.release(job);
+      else {log.warn("job abandoned: lease lost to the reaper", {
+          reason: outcome.abort.message,
+        });}
+      this.#wake?.();
+    });
+  }
+
+  /** Drops claimed-ahead jobs and aborts running ones whose lease the database no longer credits. */
+  #onRenewed(held: Set<string>, sentAt: number): void {
+    this.#buffer = this.#buffer.filter((b) =>
+      b.claimedAt >= sentAt || held.has(b.job.id)
+    );
+    for (const entry of this.#running.values()) {
+      if (entry.claimedAt < sentAt && !held.has(entry.job.id)) {
+        entry.controller.abort(
+          new JobAbort(
+            "lease-lost",
+            "the lease expired and the job was reclaimed",
+          ),
+        );
+      }
+    }
+  }
+
+  #onReaped(reaped: ReapOutcome[]): void {
+    for (const outcome of reaped) {
+      this.metrics.count("reaped", outcome.type);
+      this.logger.warn("reaped a job whose worker stopped renewing its lease", {
+        jobId: outcome.id,
+        jobType: outcome.type,
+        deadWorkerId: outcome.workerId,
+        status: outcome.status,
+      });
+    }
+    if (reaped.some((r) => r.status === "available")) this.#poke();
+  }
+
+  #databaseOk(): void {
+    if (!this.#databaseReachable) this.logger.info("database reachable again");
+    this.#databaseReachable = true;
+    this.#consecutiveErrors = 0;
+  }
+
+  #databaseError(operation: string, error: unknown): void {
+    this.#consecutiveErrors++;
+    if (this.#databaseReachable || this.#consecutiveErrors % 20 === 1) {
+      this.logger.error("database call failed; retrying", { operation, error });
+    }
+    this.#databaseReachable = false;
+  }
+
+  /**
+   * Graceful stop: claim nothing more, give running jobs `graceMs` to finish, abort and release
+   * the rest back to `available`, write every settle, stop the duties. Idempotent.
+   */
+  stop(graceMs: number = this.config.shutdownGraceMs): Promise<void> {
+    this.#stopped ??= this.#stop(graceMs);
+    return this.#stopped;
+  }
+
+  async #stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    this.logger.info("worker stopping", {
+      running: this.#running.size,
+      graceMs,
+    });
+    await this.#loop;
+    for (const { job } of this.#buffer) this.#settler.release(job);
+    this.#buffer = [];
+    const deadline = Date.now() + graceMs;
+    while (this.#running.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    for (const entry of this.#running.values()) {
+      entry.controller.abort(new JobAbort("shutdown", "worker shutting down"));
+    }
+    while (this.#running.size > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const left = await this.#settler.drain(
+      Date.now() + Math.max(5_000, this.config.leaseMs),
+    );
+    await Promise.all(this.#duties.map((duty) => duty.stop(5_000)));
+    await this.#unlisten?.().catch(() => {});
+    this.logger.info("worker stopped", { unsettled: left });
+  }
+}
+
+/** Creates and starts a worker. */
+export async function startWorker(
+  options: StartWorkerOptions,
+): Promise<Worker> {
+  const worker = new Worker(options);
+  await worker.start();
+  return worker;
+}

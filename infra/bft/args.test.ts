@@ -98,6 +98,6 @@ Deno.test("parseDuration: units and compound durations", () => {
   }
   assert.throws(
     () => parseDuration("soon", "--older-than"),
-    /--older-than must be a duration like 30s, 15m, 12h, 7d or 1h30m, got "soon"/,
+    /--older-than must be a duration like 30s, 15m, 12h, 7d or 1h30m \(at most 100 years\), got "soon"/,
   );
 });

@@ -17,6 +17,10 @@
  *
  * @module
  */
+import {
+  DURATION_EXAMPLES,
+  parseDuration as parseDurationValue,
+} from "@bfmono/packages/duration/duration.ts";
 
 /** Bad command-line arguments; bft prints the message and usage, exit 2. */
 export class UsageError extends Error {
@@ -125,30 +129,18 @@ export function parseInteger(
   return n;
 }
 
-const UNITS: Record<string, number> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
-/** Parses a duration like `500ms`, `30s`, `15m`, `12h`, `7d`, `2w` or `1h30m` into milliseconds. */
+/**
+ * Parses a duration like `500ms`, `30s`, `15m`, `12h`, `7d`, `2w` or `1h30m` into milliseconds;
+ * anything else, or more than 100 years, is a UsageError naming the option.
+ */
 export function parseDuration(value: string, name: string): number {
-  const re = /(\d+)(ms|s|m|h|d|w)/gy;
-  let total = 0;
-  let end = 0;
-  for (const m of value.matchAll(re)) {
-    total += Number(m[1]) * UNITS[m[2]];
-    end = m.index + m[0].length;
-  }
-  if (value === "" || end !== value.length || !Number.isSafeInteger(total)) {
+  const ms = parseDurationValue(value);
+  if (ms === null) {
     throw new UsageError(
-      `${name} must be a duration like 30s, 15m, 12h, 7d or 1h30m, got ${
+      `${name} must be ${DURATION_EXAMPLES} (at most 100 years), got ${
         JSON.stringify(value)
       }`,
     );
   }
-  return total;
+  return ms;
 }

@@ -69,6 +69,8 @@ export class Producer {
   #backoffMs = 0;
   #pauseUntil = 0;
   #seq = 0;
+  /** Jobs the saturation loop committed: outside the steady schedule. */
+  #saturated = 0;
 
   constructor(options: ProducerOptions) {
     this.#options = { maxInFlight: 8, createTimeoutMs: 10_000, ...options };
@@ -98,7 +100,7 @@ export class Producer {
       );
       while (
         !this.#stopped && Date.now() >= this.#pauseUntil &&
-        this.stats.ok + this.#pending.size < due &&
+        this.stats.ok - this.#saturated + this.#pending.size < due &&
         this.#pending.size < maxInFlight
       ) {
         this.#launch();
@@ -119,8 +121,8 @@ export class Producer {
       while (on && !this.#stopped) {
         try {
           const [row] = await bfDb.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM bfdb
-             WHERE class_name = 'BfJob' AND props->>'status' = 'available'`,
+            `SELECT count(*)::int AS n FROM bfdb_jobs_active
+             WHERE status = 'available'`,
           );
           waiting = Number(row.n);
         } catch {
@@ -145,6 +147,7 @@ export class Producer {
         try {
           await create;
           this.stats.ok += batch;
+          this.#saturated += batch;
         } catch (error) {
           this.stats.failed += batch;
           this.#noteError(

@@ -28,16 +28,19 @@ export const ours: System = {
   id: "ours",
   label: "bfmono jobs (ours)",
   historyNote:
-    "ours: the bfdb table holds the depth in completed BfJob rows plus as many " +
-    "nodes of another class (our production shape).",
+    "ours: bfdb holds the depth in completed jobs (bfdb_jobs_completed) plus as many " +
+    "nodes of another class (bfdb_nodes), our production shape.",
   configNote: (c) =>
-    `ours: startWorker({ concurrency: ${c} }) from apps/collector/worker.ts, its defaults ` +
+    `ours: startWorker({ concurrency: ${c} }) from apps/collector/worker/worker.ts, its defaults ` +
     "otherwise; logger at warn; no HTTP server (the peers' bench workers serve none either); " +
     `run with the V8 flags infra/bin/bft gives \`bft worker\` (${
       launcherRuntimeFlags().join(" ")
     }).`,
   async unavailable() {
-    const needed = ["apps/collector/worker.ts", "apps/bfDb/nodeTypes/BfJob.ts"];
+    const needed = [
+      "apps/collector/worker/worker.ts",
+      "apps/bfDb/nodeTypes/BfJob.ts",
+    ];
     for (const rel of needed) {
       try {
         await Deno.stat(`${REPO_ROOT}${rel}`);
@@ -54,13 +57,8 @@ export const ours: System = {
   saturate: (env) =>
     denoScript("saturate.ts", env, "ours saturate", launcherRuntimeFlags()),
   async remaining(sql) {
-    // Two counts, each served by one of our partial indexes (available; claimed or running).
-    const rows = await sql`
-      SELECT (SELECT count(*) FROM bfdb
-               WHERE class_name = 'BfJob' AND props->>'status' = 'available')
-           + (SELECT count(*) FROM bfdb
-               WHERE class_name = 'BfJob' AND props->>'status' IN ('claimed', 'running'))
-             AS n`;
+    // Every unfinished job is in bfdb_jobs_active, and only those are.
+    const rows = await sql`SELECT count(*)::int AS n FROM bfdb_jobs_active`;
     return Number(rows[0].n);
   },
 };

@@ -32,7 +32,7 @@ export class BfEdge extends BfNode<InferProps<typeof BfEdge>> {
       true,
     );
     const rows = await bfDb.query<BfRow>(
-      `INSERT INTO bfdb (bf_gid, bf_oid, bf_cid, bf_sid, bf_tid, bf_s_class_name, bf_t_class_name,
+      `INSERT INTO bfdb_nodes (bf_gid, bf_oid, bf_cid, bf_sid, bf_tid, bf_s_class_name, bf_t_class_name,
                          class_name, props, sort_value)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10)
        RETURNING ${BF_COLUMNS}`,

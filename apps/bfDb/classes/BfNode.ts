@@ -1,7 +1,7 @@
 import { bfDb } from "../bfDb.ts";
 import type { CurrentViewer } from "../CurrentViewer.ts";
 import { BfNotFoundError } from "../errors.ts";
-import { generateGid } from "../ids.ts";
+import { generateGid, type GidKind } from "../ids.ts";
 import {
   BfNodeSpec,
   FieldBuilder,
@@ -24,7 +24,7 @@ export const EDGE_CLASS_NAME = "BfEdge";
 /** Deletes every edge of org `orgId` that starts or ends at node `id`. */
 export async function deleteEdgesOf(id: string, orgId: string): Promise<void> {
   await bfDb.query(
-    `DELETE FROM bfdb WHERE bf_oid = $1 AND class_name = $2 AND (bf_sid = $3 OR bf_tid = $3)`,
+    `DELETE FROM bfdb_nodes WHERE bf_oid = $1 AND class_name = $2 AND (bf_sid = $3 OR bf_tid = $3)`,
     [orgId, EDGE_CLASS_NAME, id],
   );
 }
@@ -77,6 +77,15 @@ export type CreateInput<C> = C extends { createInput?: infer I }
 export class BfNode<TProps extends object = Record<string, unknown>> {
   /** The spec of this class's props; every subclass overrides it with `defineBfNode`. */
   static bfNodeSpec: BfNodeSpec = new BfNodeSpec({});
+
+  /**
+   * The relation this class's rows are read from: `bfdb_nodes`, the graph's own table, for
+   * nodes and edges; node types stored apart (jobs) name their view. A constant, never input.
+   */
+  static readRelation = "bfdb_nodes";
+
+  /** Which kind of id this class's rows get (see `generateGid`). */
+  static gidKind: GidKind = "node";
 
   /** Builds a props spec: `this.defineBfNode((node) => node.string("name").number("n").default(0))`. */
   // deno-lint-ignore no-explicit-any
@@ -131,7 +140,7 @@ export class BfNode<TProps extends object = Record<string, unknown>> {
     const self = this as unknown as typeof BfNode;
     const now = Date.now();
     const rows = inputs.map((input) => ({
-      bfGid: generateGid(now),
+      bfGid: generateGid(now, self.gidKind),
       sortValue: now,
       props: self.propsForCreate(input as Record<string, unknown>),
     }));
@@ -155,7 +164,7 @@ export class BfNode<TProps extends object = Record<string, unknown>> {
     cv: CurrentViewer,
   ): Promise<BfRow[]> {
     return await bfDb.query<BfRow>(
-      `INSERT INTO bfdb (bf_gid, bf_oid, bf_cid, class_name, props, sort_value)
+      `INSERT INTO bfdb_nodes (bf_gid, bf_oid, bf_cid, class_name, props, sort_value)
        SELECT item->>'bfGid', $2, $3, $4, item->'props', (item->>'sortValue')::bigint
        FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS t(item, n)
        ORDER BY n
@@ -170,8 +179,9 @@ export class BfNode<TProps extends object = Record<string, unknown>> {
     cv: CurrentViewer,
     id: string,
   ): Promise<InstanceType<C> | null> {
+    const self = this as unknown as typeof BfNode;
     const rows = await bfDb.query<BfRow>(
-      `SELECT ${BF_COLUMNS} FROM bfdb WHERE bf_gid = $1 AND bf_oid = $2 AND class_name = $3`,
+      `SELECT ${BF_COLUMNS} FROM ${self.readRelation} WHERE bf_gid = $1 AND bf_oid = $2 AND class_name = $3`,
       [id, cv.orgId, this.name],
     );
     if (rows.length === 0) return null;
@@ -203,6 +213,7 @@ export class BfNode<TProps extends object = Record<string, unknown>> {
     cv: CurrentViewer,
     options: BfQueryOptions = {},
   ): Promise<InstanceType<C>[]> {
+    const self = this as unknown as typeof BfNode;
     const orderBy = options.orderBy ?? "sortValue";
     // Own keys only: "constructor" or "toString" must not reach the SQL text.
     if (!Object.hasOwn(ORDER_COLUMNS, orderBy)) {
@@ -233,7 +244,7 @@ export class BfNode<TProps extends object = Record<string, unknown>> {
       return value.toISOString();
     };
     const rows = await bfDb.query<BfRow>(
-      `SELECT ${BF_COLUMNS} FROM bfdb
+      `SELECT ${BF_COLUMNS} FROM ${self.readRelation}
        WHERE bf_oid = $1 AND class_name = $2 AND props @> $3::text::jsonb
          AND ($5::text IS NULL OR bf_cid = $5::text)
          AND ($6::timestamptz IS NULL OR created_at >= $6::timestamptz)
@@ -273,7 +284,7 @@ export class BfNode<TProps extends object = Record<string, unknown>> {
       false,
     );
     const rows = await bfDb.query<{ last_updated: Date | string }>(
-      `UPDATE bfdb SET props = $1::text::jsonb, last_updated = now()
+      `UPDATE bfdb_nodes SET props = $1::text::jsonb, last_updated = now()
        WHERE bf_gid = $2 AND bf_oid = $3 AND class_name = $4
        RETURNING last_updated`,
       [JSON.stringify(checked), this.id, this.cv.orgId, ctor.name],
@@ -288,7 +299,7 @@ export class BfNode<TProps extends object = Record<string, unknown>> {
     const ctor = this.constructor as typeof BfNode;
     return await bfDb.transaction(async () => {
       const rows = await bfDb.query(
-        `DELETE FROM bfdb WHERE bf_gid = $1 AND bf_oid = $2 AND class_name = $3 RETURNING bf_gid`,
+        `DELETE FROM bfdb_nodes WHERE bf_gid = $1 AND bf_oid = $2 AND class_name = $3 RETURNING bf_gid`,
         [this.id, this.cv.orgId, ctor.name],
       );
       if (rows.length === 0) return false;
@@ -321,8 +332,9 @@ export class BfNode<TProps extends object = Record<string, unknown>> {
   ): Promise<InstanceType<C>[]> {
     const columns = BF_COLUMNS.split(", ").map((c) => `n.${c}`).join(", ");
     const rows = await bfDb.query<BfRow>(
-      `SELECT ${columns} FROM bfdb e
-       JOIN bfdb n ON n.bf_gid = e.${otherColumn} AND n.bf_oid = e.bf_oid
+      `SELECT ${columns} FROM bfdb_nodes e
+       JOIN ${(other as unknown as typeof BfNode).readRelation} n
+         ON n.bf_gid = e.${otherColumn} AND n.bf_oid = e.bf_oid
        WHERE e.${selfColumn} = $1 AND e.bf_oid = $2 AND e.class_name = $3
          AND n.class_name = $4 AND ($5::text IS NULL OR e.props->>'role' = $5::text)
        ORDER BY e.sort_value, e.bf_gid`,

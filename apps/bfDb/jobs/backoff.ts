@@ -1,4 +1,4 @@
-/** How retry delays grow. */
+/** How retry delays grow: the parameters of the `bfdb_job_retry_delay_ms` SQL function. */
 export interface BackoffPolicy {
   baseMs: number;
   maxMs: number;
@@ -11,17 +11,19 @@ export const DEFAULT_BACKOFF: BackoffPolicy = {
 };
 
 /**
- * The delay before retrying after failed attempt number `attempt` (1-based): exponential,
- * with "equal jitter" (half fixed, half random) so a burst of failures does not retry in lockstep.
+ * SQL for the delay in ms before retrying after failed attempt `attemptSql` (1-based), under
+ * the default policy with fresh jitter. The formula itself lives once, in the database function
+ * `bfdb_job_retry_delay_ms` (migration 004), which every retry of the queue goes through: a
+ * settled failure, `BfJob.fail` and the reaper.
  */
-export function retryDelayMs(
-  attempt: number,
+export function retryDelaySql(
+  attemptSql: string,
   policy: BackoffPolicy = DEFAULT_BACKOFF,
-  random: () => number = Math.random,
-): number {
-  const exponent = Number.isFinite(attempt)
-    ? Math.max(0, Math.min(attempt - 1, 40))
-    : 0;
-  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** exponent);
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+): string {
+  const base = Math.round(policy.baseMs);
+  const max = Math.round(policy.maxMs);
+  if (!(base >= 0 && max >= base && Number.isSafeInteger(max))) {
+    throw new RangeError(`backoff: bad policy ${JSON.stringify(policy)}`);
+  }
+  return `bfdb_job_retry_delay_ms(${attemptSql}, ${base}, ${max}, random())`;
 }

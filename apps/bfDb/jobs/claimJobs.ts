@@ -1,10 +1,21 @@
 import { bfDb } from "../bfDb.ts";
-import { BF_COLUMNS, type BfRow } from "../classes/nodeRow.ts";
+import type { BfRow } from "../classes/nodeRow.ts";
+import {
+  type JobColumns,
+  jobColumnsOf,
+  jobRowFromColumns,
+} from "./jobColumns.ts";
+import type { JobTransition } from "./jobStates.ts";
+
+/** The transitions this file's SQL performs. */
+export const performs: readonly JobTransition[] = ["claim", "claimAndStart"];
 
 /** What to claim and how long to hold it. */
 export interface ClaimJobsOptions {
   /** Only these job types; all types when absent. */
   types?: readonly string[];
+  /** Only from these queues; default `["default"]`. */
+  queues?: readonly string[];
   /** At most this many jobs (default 1). */
   limit?: number;
   /** Lease length in milliseconds (default 30 s). */
@@ -21,18 +32,112 @@ export interface ClaimJobsOptions {
 /** The default lease: a worker that does not heartbeat within it is presumed dead. */
 export const DEFAULT_LEASE_MS = 30_000;
 
+/** The queue jobs go to when their producer names none. */
+export const DEFAULT_QUEUE = "default";
+
 /** One statement and its bound parameters; nothing but the SQL text is ever spliced. */
 export interface SqlQuery {
   text: string;
   params: unknown[];
 }
 
+/** The claimed rows, in claim order, updated (shared by both claim statements). */
+const CLAIM_UPDATE = `UPDATE bfdb_jobs_active j SET
+       status = CASE WHEN picked.n <= $5::int THEN 'running' ELSE 'claimed' END,
+       worker_id = $3::text,
+       attempts = j.attempts + 1,
+       locked_until = now() + $4::int * interval '1 millisecond',
+       started_at = CASE WHEN picked.n <= $5::int THEN now() END,
+       last_updated = now()
+     FROM picked
+     -- The picked rows are locked by this statement, so their tuple ids hold still: every plan,
+     -- generic ones included, fetches them directly (a TID scan), with no key comparison at all.
+     WHERE j.ctid = ANY(ARRAY(SELECT tid FROM picked)) AND j.ctid = picked.tid
+     RETURNING ${jobColumnsOf("j")}, picked.n`;
+
 /**
- * The claim statement for `workerId` and `options`, exactly as `claimJobs` runs it (exported so
- * tests and operators can EXPLAIN it), or null when `types` is empty and nothing can match.
+ * The claim for one (queue, type) pair, the common case: one range of the
+ * `bfdb_jobs_available` index, read in claim order and locked as it is read. $1 queue, $2 type,
+ * $3 worker, $4 lease ms, $5 how many (in claim order) go straight to running, $6 limit.
+ */
+export const CLAIM_ONE_KIND_SQL = `WITH picked AS MATERIALIZED (
+       SELECT tid, row_number() OVER (ORDER BY priority DESC, run_at, bf_gid) AS n
+       FROM (
+         SELECT ctid AS tid, bf_gid, priority, run_at FROM bfdb_jobs_active
+         WHERE status = 'available' AND queue = $1::text AND type = $2::text AND run_at <= now()
+         ORDER BY priority DESC, run_at, bf_gid
+         LIMIT $6
+         FOR UPDATE SKIP LOCKED
+       ) l
+     )
+     ${CLAIM_UPDATE}`;
+
+/**
+ * The claim for several (queue, type) pairs ($1 queues and $2 types, pairwise). It first looks,
+ * without locking, at the best `limit` waiting jobs of each pair to learn how many of the
+ * overall best `limit` each pair holds, then locks that many of each in claim order, skipping
+ * rows other claimers hold. So it reads only the index ranges it can take from, locks no more
+ * rows than it claims, and keeps priority order across types. $3 worker, $4 lease ms, $5 how
+ * many go straight to running, $6 limit.
+ */
+export const CLAIM_KINDS_SQL = `WITH kinds AS (
+       SELECT * FROM unnest($1::text[], $2::text[]) AS k(queue, type)
+     ), peek AS MATERIALIZED (
+       SELECT p.queue, p.type FROM kinds
+       CROSS JOIN LATERAL (
+         SELECT queue, type, priority, run_at, bf_gid FROM bfdb_jobs_active
+         WHERE status = 'available' AND queue = kinds.queue AND type = kinds.type
+           AND run_at <= now()
+         ORDER BY priority DESC, run_at, bf_gid
+         LIMIT $6
+       ) p
+       ORDER BY p.priority DESC, p.run_at, p.bf_gid
+       LIMIT $6
+     ), quota AS (
+       SELECT queue, type, count(*) AS n FROM peek GROUP BY queue, type
+     ), locked AS MATERIALIZED (
+       SELECT l.tid, l.bf_gid, l.priority, l.run_at FROM quota
+       CROSS JOIN LATERAL (
+         SELECT ctid AS tid, bf_gid, priority, run_at FROM bfdb_jobs_active
+         WHERE status = 'available' AND queue = quota.queue AND type = quota.type
+           AND run_at <= now()
+         ORDER BY priority DESC, run_at, bf_gid
+         LIMIT quota.n
+         FOR UPDATE SKIP LOCKED
+       ) l
+     ), picked AS (
+       SELECT tid, row_number() OVER (ORDER BY priority DESC, run_at, bf_gid) AS n
+       FROM locked
+     )
+     ${CLAIM_UPDATE}`;
+
+/**
+ * The claim of every (queue, type) pair in `queues` × `types`; without `types`, of every type
+ * waiting in those queues (looked up when the claim is built).
+ */
+async function kindsToClaim(
+  options: ClaimJobsOptions,
+): Promise<{ queue: string; type: string }[]> {
+  const queues = options.queues ? [...options.queues] : [DEFAULT_QUEUE];
+  if (options.types) {
+    return queues.flatMap((queue) =>
+      options.types!.map((type) => ({ queue, type }))
+    );
+  }
+  return await bfDb.query<{ queue: string; type: string }>(
+    `SELECT DISTINCT queue, type FROM bfdb_jobs_active
+     WHERE status = 'available' AND queue = ANY($1::text[])`,
+    [queues],
+  );
+}
+
+/**
+ * The claim statement for `workerId` and these (queue, type) `kinds`, exactly as `claimJobs`
+ * runs it (exported so tests and operators can EXPLAIN it), or null when nothing can match.
  */
 export function claimJobsQuery(
   workerId: string,
+  kinds: readonly { queue: string; type: string }[],
   options: ClaimJobsOptions = {},
 ): SqlQuery | null {
   const limit = options.limit ?? 1;
@@ -55,73 +160,57 @@ export function claimJobsQuery(
       `claimJobs: leaseMs must be an integer from 1 to 86400000, got ${leaseMs}`,
     );
   }
-  const types = options.types ? [...options.types] : null;
-  if (types && types.length === 0) return null;
   const startCount = options.startCount ?? (options.start === true ? limit : 0);
   if (!Number.isInteger(startCount) || startCount < 0) {
     throw new RangeError(
       `claimJobs: startCount must be a whole number, got ${startCount}`,
     );
   }
+  if (kinds.length === 0) return null;
+  if (kinds.length === 1) {
+    return {
+      text: CLAIM_ONE_KIND_SQL,
+      params: [
+        kinds[0].queue,
+        kinds[0].type,
+        workerId,
+        leaseMs,
+        startCount,
+        limit,
+      ],
+    };
+  }
   return {
-    text: CLAIM_JOBS_SQL,
+    text: CLAIM_KINDS_SQL,
     params: [
-      types,
-      limit,
+      kinds.map((k) => k.queue),
+      kinds.map((k) => k.type),
       workerId,
       leaseMs,
       startCount,
+      limit,
     ],
   };
 }
 
-const CLAIM_COLUMNS = BF_COLUMNS.split(", ").map((c) => `j.${c}`).join(", ");
-
-/**
- * The claim: pick with FOR UPDATE SKIP LOCKED, mark claimed by $3 with a lease of $4 ms, count
- * the attempt, return the rows. $1 types or null, $2 limit, $5 how many (in claim order) go
- * straight to running.
- * The class and status are literals, not parameters, so that every plan, including the generic
- * plan PostgreSQL switches prepared statements to, can prove the `bfdb_jobs_available` partial
- * index's predicate (`class_name = $1` cannot: its value is unknown when a generic plan is made).
- */
-export const CLAIM_JOBS_SQL = `WITH locked AS MATERIALIZED (
-       SELECT bf_gid, ((props->>'priority')::int) AS priority, props->>'runAt' AS run_at
-       FROM bfdb
-       WHERE class_name = 'BfJob'
-         AND props->>'status' = 'available'
-         AND props->>'runAt' <= bfdb_iso(now())
-         AND ($1::text[] IS NULL OR props->>'type' = ANY($1::text[]))
-       ORDER BY ((props->>'priority')::int) DESC, (props->>'runAt'), bf_gid
-       LIMIT $2
-       FOR UPDATE SKIP LOCKED
-     ), picked AS (
-       SELECT bf_gid, row_number() OVER (ORDER BY priority DESC, run_at, bf_gid) AS n
-       FROM locked
-     )
-     UPDATE bfdb j SET
-       props = j.props || jsonb_build_object(
-         'status', CASE WHEN picked.n <= $5::int THEN 'running' ELSE 'claimed' END,
-         'workerId', $3::text,
-         'attempts', (j.props->>'attempts')::int + 1,
-         'lockedUntil', bfdb_iso(now() + $4::int * interval '1 millisecond')
-       ) || CASE WHEN picked.n <= $5::int THEN jsonb_build_object('startedAt', bfdb_iso(now()))
-                 ELSE '{}'::jsonb END,
-       last_updated = now()
-     FROM picked
-     WHERE j.bf_gid = picked.bf_gid
-     RETURNING ${CLAIM_COLUMNS}`;
-
 /**
  * Claims up to `limit` available jobs whose `runAt` has passed, highest priority first, then
  * oldest, in one statement: pick with FOR UPDATE SKIP LOCKED, mark claimed by `workerId` with a
- * lease, count the attempt, return the rows. Served by the `bfdb_jobs_available` partial index.
+ * lease, count the attempt, return the rows in claim order. Served by the
+ * `bfdb_jobs_available` index, keyed by what the worker asks for (queue, type), so waiting jobs
+ * of other types and queues, finished jobs and the graph's rows cost it nothing.
  */
 export async function claimJobs(
   workerId: string,
   options: ClaimJobsOptions = {},
 ): Promise<BfRow[]> {
-  const query = claimJobsQuery(workerId, options);
+  const kinds = await kindsToClaim(options);
+  const query = claimJobsQuery(workerId, kinds, options);
   if (!query) return [];
-  return await bfDb.query<BfRow>(query.text, query.params);
+  const rows = await bfDb.query<JobColumns & { n: number | string }>(
+    query.text,
+    query.params,
+  );
+  rows.sort((a, b) => Number(a.n) - Number(b.n));
+  return rows.map(jobRowFromColumns);
 }

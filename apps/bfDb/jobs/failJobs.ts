@@ -1,10 +1,18 @@
-import { type HeldJob, updateHeldJobs } from "./fencing.ts";
+import { bfDb } from "../bfDb.ts";
+import { retryDelaySql } from "./backoff.ts";
+import { heldInput, type HeldJob } from "./fencing.ts";
+import { movedColumns } from "./jobColumns.ts";
+import type { JobTransition } from "./jobStates.ts";
 
-/** A failed attempt: why, whether retrying can help, and how long to wait before the retry. */
+/** The transitions this file's SQL performs. */
+export const performs: readonly JobTransition[] = ["retry", "deadLetter"];
+
+/** A failed attempt: why, whether retrying can help, and (optionally) when to retry. */
 export interface JobFailure extends HeldJob {
   error: string;
   permanent?: boolean;
-  retryDelayMs: number;
+  /** Wait this long before the retry; absent: the queue's exponential backoff. */
+  retryDelayMs?: number;
 }
 
 /** What a failure did to one job. */
@@ -31,10 +39,22 @@ export function storableErrorText(error: string): string {
   return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
+/** The newest 20 entries of a job's error history after appending one for attempt `x`. */
+export function errorHistorySql(
+  history: string,
+  attempt: string,
+  error: string,
+  permanent: string,
+): string {
+  return `bfdb_job_error_history(${history}, jsonb_build_object(
+    'attempt', ${attempt}, 'error', ${error}, 'at', bfdb_iso(now()), 'permanent', ${permanent}))`;
+}
+
 /**
  * Settles failed attempts in one statement: a permanent error, or one on the last attempt,
- * dead-letters the job (`failed`); any other schedules a retry (`available`, `runAt` = now +
- * delay, worker cleared). Every attempt's error goes into the job's `errors` history.
+ * dead-letters the job (moved to `bfdb_jobs_failed`); any other schedules a retry in place
+ * (`available`, `runAt` = now + the given delay or the backoff, worker cleared). Every attempt's
+ * error goes into the job's `errors` history.
  */
 export async function failJobs(
   workerId: string,
@@ -45,60 +65,81 @@ export async function failJobs(
     // NaN or Infinity would reach SQL as null and leave the job available with no runAt:
     // never claimable, never reaped. Refuse it before anything is written.
     if (
-      typeof f.retryDelayMs !== "number" || !Number.isFinite(f.retryDelayMs)
+      f.retryDelayMs !== undefined &&
+      (typeof f.retryDelayMs !== "number" || !Number.isFinite(f.retryDelayMs))
     ) {
       throw new RangeError(
         `failJobs: retryDelayMs must be a finite number, got ${f.retryDelayMs}`,
       );
     }
   }
-  const rows = await updateHeldJobs(
-    workerId,
-    failures,
-    `CASE
-       WHEN x.permanent OR (j.props->>'attempts')::int >= (j.props->>'maxAttempts')::int THEN
-         (j.props - 'lockedUntil') || jsonb_build_object(
-           'status', 'failed',
-           'error', x.error,
-           'finishedAt', bfdb_iso(now()),
-           'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
-             'attempt', x.attempt, 'error', x.error, 'at', bfdb_iso(now()),
-             'permanent', x.permanent)))
-       ELSE
-         (j.props - 'lockedUntil' - 'workerId' - 'startedAt') || jsonb_build_object(
-           'status', 'available',
-           'error', x.error,
-           'runAt', bfdb_iso(now() + x.delay_ms * interval '1 millisecond'),
-           'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
-             'attempt', x.attempt, 'error', x.error, 'at', bfdb_iso(now()),
-             'permanent', false)))
-     END`,
+  const input = heldInput(workerId, failures, [
     {
-      columns: [
-        {
-          name: "error",
-          type: "text",
-          values: failures.map((f) => storableErrorText(f.error)),
-        },
-        {
-          name: "permanent",
-          type: "boolean",
-          values: failures.map((f) => f.permanent === true),
-        },
-        {
-          name: "delay_ms",
-          type: "bigint",
-          values: failures.map((f) =>
-            Math.min(
-              MAX_RETRY_DELAY_MS,
-              Math.max(0, Math.round(f.retryDelayMs)),
-            )
-          ),
-        },
-      ],
-      returning: "j.bf_gid AS id, j.props->>'status' AS status",
+      name: "error",
+      type: "text",
+      values: failures.map((f) => storableErrorText(f.error)),
     },
-  ) as unknown as FailOutcome[];
+    {
+      name: "permanent",
+      type: "boolean",
+      values: failures.map((f) => f.permanent === true),
+    },
+    {
+      name: "delay_ms",
+      type: "bigint",
+      values: failures.map((f) =>
+        f.retryDelayMs === undefined ? null : Math.min(
+          MAX_RETRY_DELAY_MS,
+          Math.max(0, Math.round(f.retryDelayMs)),
+        )
+      ),
+    },
+  ]);
+  const history = errorHistorySql(
+    "j.errors",
+    "x.attempt",
+    "x.error",
+    "x.permanent",
+  );
+  const rows = await bfDb.query<FailOutcome>(
+    `WITH ${input.cte}, settled AS MATERIALIZED (
+       SELECT x.*, x.permanent OR j.attempts >= j.max_attempts AS dead
+       FROM x JOIN bfdb_jobs_active j ON ${input.held}
+       ORDER BY j.bf_gid
+       FOR UPDATE OF j
+     ), retried AS (
+       UPDATE bfdb_jobs_active j SET
+         status = 'available', worker_id = NULL, locked_until = NULL, started_at = NULL,
+         error = x.error, errors = ${history},
+         run_at = now() + COALESCE(x.delay_ms, ${retryDelaySql("x.attempt")})
+           * interval '1 millisecond',
+         last_updated = now()
+       FROM settled x
+       WHERE j.bf_gid = x.id AND NOT x.dead
+       RETURNING j.bf_gid
+     ), gone AS (
+       DELETE FROM bfdb_jobs_active j USING settled x
+       WHERE j.bf_gid = x.id AND x.dead
+       RETURNING j.*, x.error AS new_error, ${history} AS new_errors
+     ), failed AS (
+       INSERT INTO bfdb_jobs_failed
+       SELECT ${
+      movedColumns({
+        status: "'failed'",
+        locked_until: "NULL",
+        finished_at: "now()",
+        error: "m.new_error",
+        errors: "m.new_errors",
+        last_updated: "now()",
+      })
+    }
+       FROM gone m
+       RETURNING bf_gid
+     )
+     SELECT bf_gid AS id, 'available' AS status FROM retried
+     UNION ALL SELECT bf_gid AS id, 'failed' AS status FROM failed`,
+    input.params,
+  );
   // Plain objects: callers get no driver-specific result type.
   return rows.map(({ id, status }) => ({ id, status }));
 }

@@ -11,88 +11,97 @@ export interface HeldJob {
   startedAt?: string;
 }
 
-/** One extra per-job input column of a fenced update: its name, SQL array type and values. */
+/** One extra per-job input column of a fenced statement: its name, SQL type and values. */
 export interface HeldColumn {
   name: string;
   type: "text" | "int" | "bigint" | "boolean";
   values: readonly unknown[];
 }
 
+/** Bound parameters and SQL fragments of a fenced statement over held jobs. */
+export interface HeldInput {
+  params: unknown[];
+  /** A CTE `x`, one row per held job (`id`, `attempt`, `started_at` and the extra columns). */
+  cte: string;
+  /**
+   * The condition (on the job table as `j`) that a row is one of the input's and still held:
+   * `claimed` or `running` by this worker for the same attempt.
+   */
+  held: string;
+}
+
 /**
- * Runs `UPDATE bfdb j SET props = <newProps>` on the jobs `workerId` still holds for the attempt
- * it claimed, in one statement; `newProps` may use `j.props` and the input row `x` (`x.id`,
- * `x.attempt`, `x.started_at` and any `columns`). Returns the ids it changed: the others were
- * lost to the reaper or re-claimed, and stay as their new owner left them.
+ * The input of a fenced statement: `jobs` held by `workerId`. A worker whose lease was reaped,
+ * or whose job was claimed again, changes nothing. The rows are found through
+ * `bf_gid = x.id`, one primary-key lookup each (the scale test checks the plans), and the input
+ * is sorted by id, so whichever side drives the join the rows are locked in `bf_gid` order: every multi-row statement on job rows that
+ * may wait on a lock takes its locks in this one order, so two of them can delay each other but
+ * never deadlock.
  *
- * The rows are found through `bf_gid = ANY($1)`, so each is one primary-key lookup whatever the
- * planner thinks of the table, and locked in `bf_gid` order before they are changed: every
- * multi-row update of job rows that may wait on a lock takes its locks in this one order, so two
- * such statements can delay each other but never deadlock.
+ * Every extra column travels as text[] and is cast in SQL (the driver cannot type boolean or
+ * bigint arrays, nor an array of nulls, on its own).
  */
-export async function updateHeldJobs(
+export function heldInput(
   workerId: string,
   jobs: readonly HeldJob[],
-  newProps: string,
-  options: {
-    extraCondition?: string;
-    columns?: readonly HeldColumn[];
-    returning?: string;
-  } = {},
-): Promise<Record<string, unknown>[]> {
-  if (jobs.length === 0) return [];
-  // Empty, not null, when absent: the driver cannot type an array of nulls; see `x.started_at`.
-  const columns: HeldColumn[] = [
+  columns: readonly HeldColumn[] = [],
+): HeldInput {
+  const order = jobs.map((_, i) => i).sort((a, b) =>
+    jobs[a].id < jobs[b].id ? -1 : jobs[a].id > jobs[b].id ? 1 : 0
+  );
+  const all: HeldColumn[] = [
     {
       name: "started",
       type: "text",
       values: jobs.map((j) => j.startedAt ?? ""),
     },
-    ...(options.columns ?? []),
+    ...columns,
   ];
-  // Every extra column travels as text[] and is cast in SQL: the driver cannot type boolean or
-  // bigint arrays on its own.
-  const arrays = columns.map((_, i) => `$${i + 4}::text[]`).join(", ");
-  const names = columns.map((c) => `_${c.name}`).join(", ");
-  const casts = columns.map((c) => `u._${c.name}::${c.type} AS ${c.name}`)
-    .join(", ");
-  return await bfDb.query(
-    `WITH locked AS MATERIALIZED (
-       SELECT j.bf_gid FROM bfdb j
-       WHERE j.bf_gid = ANY($1::text[])
-         AND j.class_name = 'BfJob'
-         AND j.props->'workerId' = to_jsonb($3::text)
-         AND j.props->'status' IN ('"claimed"'::jsonb, '"running"'::jsonb)
-         AND ${options.extraCondition ?? "TRUE"}
-       ORDER BY j.bf_gid
-       FOR UPDATE OF j
-     )
-     UPDATE bfdb j SET props = ${newProps}, last_updated = now()
-     FROM locked,
-          LATERAL (
-            SELECT u.id, u.attempt, ${casts}, NULLIF(u._started, '') AS started_at
-            FROM unnest($1::text[], $2::int[], ${arrays}) AS u(id, attempt, ${names})
-          ) x
-     WHERE j.bf_gid = locked.bf_gid AND x.id = locked.bf_gid
-       AND j.props->'attempts' = to_jsonb(x.attempt)
-     RETURNING ${options.returning ?? "j.bf_gid"}`,
-    [
-      jobs.map((j) => j.id),
-      jobs.map((j) => j.attempt),
-      workerId,
-      ...columns.map((c) => c.values.map(String)),
-    ],
+  const arrays = all.map((_, i) => `$${i + 4}::text[]`).join(", ");
+  const names = all.map((c) => `_${c.name}`).join(", ");
+  const casts = all.map((c) => `u._${c.name}::${c.type} AS ${c.name}`).join(
+    ", ",
   );
+  return {
+    params: [
+      order.map((i) => jobs[i].id),
+      order.map((i) => String(jobs[i].attempt)),
+      workerId,
+      ...all.map((c) =>
+        order.map((i) => c.values[i] === null ? null : String(c.values[i]))
+      ),
+    ],
+    cte: `x AS (
+       SELECT u.id, u._attempt::int AS attempt, ${casts},
+              NULLIF(u._started, '')::timestamptz AS started_at
+       FROM unnest($1::text[], $2::text[], ${arrays}) AS u(id, _attempt, ${names})
+     )`,
+    held: `j.bf_gid = x.id
+       AND j.worker_id = $3::text AND j.status IN ('claimed', 'running')
+       AND j.attempts = x.attempt`,
+  };
 }
 
-/** `updateHeldJobs` for settles that report only which ids they changed. */
-export async function updateHeldJobIds(
+/**
+ * Runs `UPDATE bfdb_jobs_active j SET <assignments>` on the jobs `workerId` still holds (see
+ * `heldInput`), in one statement; `assignments` may use `j` and the input row `x`. Returns
+ * the ids it changed.
+ */
+export async function updateHeldJobs(
   workerId: string,
   jobs: readonly HeldJob[],
-  newProps: string,
-  extraCondition?: string,
+  assignments: string,
+  extraCondition = "TRUE",
 ): Promise<string[]> {
-  const rows = await updateHeldJobs(workerId, jobs, newProps, {
-    extraCondition,
-  });
-  return rows.map((row) => row.bf_gid as string);
+  if (jobs.length === 0) return [];
+  const input = heldInput(workerId, jobs);
+  const rows = await bfDb.query<{ bf_gid: string }>(
+    `WITH ${input.cte}
+     UPDATE bfdb_jobs_active j SET ${assignments}, last_updated = now()
+     FROM x
+     WHERE ${input.held} AND ${extraCondition}
+     RETURNING j.bf_gid`,
+    input.params,
+  );
+  return rows.map((row) => row.bf_gid);
 }

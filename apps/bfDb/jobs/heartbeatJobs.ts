@@ -1,34 +1,35 @@
 import { bfDb } from "../bfDb.ts";
+import type { JobTransition } from "./jobStates.ts";
+
+/** The transitions this file's SQL performs: none (it extends leases in place). */
+export const performs: readonly JobTransition[] = [];
 
 /**
  * The heartbeat statement: $1 worker id, $2 lease in ms, $3 the ids the worker knows it holds
  * (null: all it holds). Rows another statement has locked (a settle of the same worker, another
  * worker's reaper, an operator) are skipped, not waited for, so a renewal never takes part in a
  * lock wait; it returns every id still credited to the worker in its snapshot, renewed or
- * skipped (the update runs to completion whether or not the result reads it). The class is a literal so every plan, generic ones included, can use the
- * `bfdb_jobs_in_flight` partial index.
+ * skipped (the update runs to completion whether or not the result reads it).
  */
 export const HEARTBEAT_SQL = `WITH mine AS MATERIALIZED (
-       SELECT bf_gid FROM bfdb
-       WHERE class_name = 'BfJob'
-         AND props->>'workerId' = $1::text
-         AND props->>'status' IN ('claimed', 'running')
+       SELECT bf_gid FROM bfdb_jobs_active
+       WHERE worker_id = $1::text
+         AND status IN ('claimed', 'running')
          AND ($3::text[] IS NULL OR bf_gid = ANY($3::text[]))
      ), lockable AS MATERIALIZED (
-       SELECT bf_gid FROM bfdb
+       SELECT ctid AS tid FROM bfdb_jobs_active
        WHERE bf_gid IN (SELECT bf_gid FROM mine)
-         AND class_name = 'BfJob'
-         AND props->>'workerId' = $1::text
-         AND props->>'status' IN ('claimed', 'running')
+         AND worker_id = $1::text
+         AND status IN ('claimed', 'running')
        ORDER BY bf_gid
        FOR UPDATE SKIP LOCKED
      ), renewed AS (
-       UPDATE bfdb j SET
-         props = j.props || jsonb_build_object(
-           'lockedUntil', bfdb_iso(now() + $2::int * interval '1 millisecond')),
+       UPDATE bfdb_jobs_active j SET
+         locked_until = now() + $2::int * interval '1 millisecond',
          last_updated = now()
        FROM lockable l
-       WHERE j.bf_gid = l.bf_gid
+       -- Locked here, so the tuple ids hold still: fetched directly (see the claim).
+       WHERE j.ctid = ANY(ARRAY(SELECT tid FROM lockable)) AND j.ctid = l.tid
        RETURNING j.bf_gid
      )
      SELECT bf_gid FROM mine`;

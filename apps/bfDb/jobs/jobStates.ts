@@ -5,12 +5,18 @@ export const JOB_STATUSES = [
   "running",
   "completed",
   "failed",
+  "cancelled",
 ] as const;
 
 /** A job's status. */
 export type JobStatus = typeof JOB_STATUSES[number];
 
-/** The named transitions of the job state machine; each SQL operation in this folder performs one. */
+/**
+ * The named transitions of the job state machine: the source of truth for every status the job
+ * SQL reads or writes. Each SQL operation in this folder declares the transitions it performs
+ * (`performs`), and `jobStates.test.ts` fails when one of its status literals is neither a source
+ * nor the target of them.
+ */
 export const JOB_TRANSITIONS = {
   claim: { from: ["available"], to: "claimed" },
   claimAndStart: { from: ["available"], to: "running" },
@@ -21,8 +27,8 @@ export const JOB_TRANSITIONS = {
   release: { from: ["claimed", "running"], to: "available" },
   reapToRetry: { from: ["claimed", "running"], to: "available" },
   reapToDeadLetter: { from: ["claimed", "running"], to: "failed" },
-  operatorRetry: { from: ["failed"], to: "available" },
-  operatorCancel: { from: ["available"], to: "failed" },
+  operatorRetry: { from: ["failed", "cancelled"], to: "available" },
+  cancel: { from: ["available"], to: "cancelled" },
 } as const satisfies Record<
   string,
   { from: readonly JobStatus[]; to: JobStatus }
@@ -30,6 +36,19 @@ export const JOB_TRANSITIONS = {
 
 /** The name of one transition. */
 export type JobTransition = keyof typeof JOB_TRANSITIONS;
+
+/** Statuses a job waits or runs in; such jobs live in `bfdb_jobs_active`. */
+export const ACTIVE_STATUSES = ["available", "claimed", "running"] as const;
+
+/** The table each status lives in: active jobs in one table, finished ones in two by outcome. */
+export const JOB_TABLE_OF: Record<JobStatus, string> = {
+  available: "bfdb_jobs_active",
+  claimed: "bfdb_jobs_active",
+  running: "bfdb_jobs_active",
+  completed: "bfdb_jobs_completed",
+  failed: "bfdb_jobs_failed",
+  cancelled: "bfdb_jobs_failed",
+};
 
 /** The NOTIFY channel job creation signals on; the payload is the job type. */
 export const JOB_CHANNEL = "bfdb_jobs";

@@ -1,5 +1,8 @@
 import { bfDb } from "../bfDb.ts";
-import { JOB_CLASS_NAME } from "./jobStates.ts";
+import type { JobTransition } from "./jobStates.ts";
+
+/** The transitions this file's SQL performs: none (it only reads). */
+export const performs: readonly JobTransition[] = [];
 
 /** Jobs of one type in one status. */
 export interface JobCount {
@@ -21,15 +24,12 @@ export interface JobStats {
 /** Counts jobs by type and status, and how long the oldest runnable job has waited. */
 export async function jobStats(): Promise<JobStats> {
   const counts = await bfDb.query<JobCount>(
-    `SELECT props->>'type' AS type, props->>'status' AS status, count(*)::int AS count
-     FROM bfdb WHERE class_name = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
-    [JOB_CLASS_NAME],
+    `SELECT type, status, count(*)::int AS count
+     FROM bfdb_jobs GROUP BY 1, 2 ORDER BY 1, 2`,
   );
   const oldest = await bfDb.query<{ age: number | string | null }>(
-    `SELECT extract(epoch FROM now() - min((props->>'runAt')::timestamptz))::float8 AS age
-     FROM bfdb
-     WHERE class_name = $1 AND props->>'status' = 'available' AND props->>'runAt' <= bfdb_iso(now())`,
-    [JOB_CLASS_NAME],
+    `SELECT extract(epoch FROM now() - min(run_at))::float8 AS age
+     FROM bfdb_jobs_active WHERE status = 'available' AND run_at <= now()`,
   );
   const sum = (status: string[]) =>
     counts.filter((c) => status.includes(c.status)).reduce(
@@ -51,10 +51,9 @@ export async function jobStats(): Promise<JobStats> {
 /** Runnable available jobs per type: the queue depth a metrics endpoint reports. */
 export async function queueDepth(): Promise<Record<string, number>> {
   const rows = await bfDb.query<{ type: string; count: number }>(
-    `SELECT props->>'type' AS type, count(*)::int AS count FROM bfdb
-     WHERE class_name = $1 AND props->>'status' = 'available' AND props->>'runAt' <= bfdb_iso(now())
+    `SELECT type, count(*)::int AS count FROM bfdb_jobs_active
+     WHERE status = 'available' AND run_at <= now()
      GROUP BY 1`,
-    [JOB_CLASS_NAME],
   );
   return Object.fromEntries(rows.map((row) => [row.type, Number(row.count)]));
 }

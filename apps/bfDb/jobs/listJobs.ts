@@ -1,6 +1,19 @@
 import { bfDb } from "../bfDb.ts";
-import { BF_COLUMNS, type BfRow } from "../classes/nodeRow.ts";
-import { JOB_CLASS_NAME, JOB_STATUSES, type JobStatus } from "./jobStates.ts";
+import type { BfRow } from "../classes/nodeRow.ts";
+import {
+  type JobColumns,
+  jobColumnsOf,
+  jobRowFromColumns,
+} from "./jobColumns.ts";
+import {
+  JOB_STATUSES,
+  JOB_TABLE_OF,
+  type JobStatus,
+  type JobTransition,
+} from "./jobStates.ts";
+
+/** The transitions this file's SQL performs: none (it only reads). */
+export const performs: readonly JobTransition[] = [];
 
 /** Which jobs an operator listing shows. */
 export interface ListJobsOptions {
@@ -20,27 +33,24 @@ export async function listJobs(
       }`,
     );
   }
-  return await bfDb.query<BfRow>(
-    `SELECT ${BF_COLUMNS} FROM bfdb
-     WHERE class_name = $1
-       AND ($2::text IS NULL OR props->>'status' = $2::text)
-       AND ($3::text IS NULL OR props->>'type' = $3::text)
-     ORDER BY last_updated DESC, bf_gid DESC
-     LIMIT $4`,
-    [
-      JOB_CLASS_NAME,
-      options.status ?? null,
-      options.type ?? null,
-      options.limit ?? 100,
-    ],
+  // A status names its table, so a listing of one status reads only that part.
+  const relation = options.status ? JOB_TABLE_OF[options.status] : "bfdb_jobs";
+  const rows = await bfDb.query<JobColumns>(
+    `SELECT ${jobColumnsOf("j")} FROM ${relation} j
+     WHERE ($1::text IS NULL OR j.status = $1::text)
+       AND ($2::text IS NULL OR j.type = $2::text)
+     ORDER BY j.last_updated DESC, j.bf_gid DESC
+     LIMIT $3`,
+    [options.status ?? null, options.type ?? null, options.limit ?? 100],
   );
+  return rows.map(jobRowFromColumns);
 }
 
 /** One job by id across all orgs (operator view), or null. */
 export async function getJob(id: string): Promise<BfRow | null> {
-  const rows = await bfDb.query<BfRow>(
-    `SELECT ${BF_COLUMNS} FROM bfdb WHERE class_name = $1 AND bf_gid = $2`,
-    [JOB_CLASS_NAME, id],
+  const rows = await bfDb.query<JobColumns>(
+    `SELECT ${jobColumnsOf("j")} FROM bfdb_jobs j WHERE j.bf_gid = $1`,
+    [id],
   );
-  return rows[0] ?? null;
+  return rows[0] ? jobRowFromColumns(rows[0]) : null;
 }

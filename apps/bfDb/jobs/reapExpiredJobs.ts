@@ -1,4 +1,14 @@
 import { bfDb } from "../bfDb.ts";
+import { retryDelaySql } from "./backoff.ts";
+import { errorHistorySql } from "./failJobs.ts";
+import { movedColumns } from "./jobColumns.ts";
+import type { JobTransition } from "./jobStates.ts";
+
+/** The transitions this file's SQL performs. */
+export const performs: readonly JobTransition[] = [
+  "reapToRetry",
+  "reapToDeadLetter",
+];
 
 /** What the reaper did to one job whose lease had expired. */
 export interface ReapOutcome {
@@ -8,51 +18,74 @@ export interface ReapOutcome {
   workerId: string;
 }
 
+const HISTORY = errorHistorySql("j.errors", "j.attempts", "r.reason", "false");
+
 /**
  * The reap statement; $1 is the most jobs to reap, $2 ids to leave alone (null: none): the
- * reaping worker's own finished jobs whose settle is still being written. The class is a literal so every plan,
- * generic ones included, can use the `bfdb_jobs_in_flight` partial index.
+ * reaping worker's own finished jobs whose settle is still being written. A job with attempts
+ * left goes back to `available` after the same backoff a failed attempt gets; one without is
+ * dead-lettered to `bfdb_jobs_failed`.
  */
 export const REAP_EXPIRED_SQL = `WITH expired AS MATERIALIZED (
-       SELECT bf_gid FROM bfdb
-       WHERE class_name = 'BfJob'
-         AND props->>'status' IN ('claimed', 'running')
-         AND props->>'lockedUntil' < bfdb_iso(now())
+       SELECT ctid AS tid FROM bfdb_jobs_active
+       WHERE status IN ('claimed', 'running')
+         AND locked_until < now()
          AND ($2::text[] IS NULL OR NOT bf_gid = ANY($2::text[]))
+       ORDER BY bf_gid
        LIMIT $1
        FOR UPDATE SKIP LOCKED
-     ), reaped AS (
-       SELECT j.bf_gid,
-              'lease expired: worker ' || COALESCE(j.props->>'workerId', '?')
-                || ' stopped renewing it during attempt ' || (j.props->>'attempts') AS reason,
-              j.props->>'workerId' AS worker_id,
-              (j.props->>'attempts')::int >= (j.props->>'maxAttempts')::int AS exhausted
-       FROM bfdb j JOIN expired USING (bf_gid)
+     ), reaped AS MATERIALIZED (
+       SELECT j.ctid AS tid, j.bf_gid,
+              'lease expired: worker ' || COALESCE(j.worker_id, '?')
+                || ' stopped renewing it during attempt ' || j.attempts AS reason,
+              j.worker_id, j.type,
+              j.attempts >= j.max_attempts AS exhausted
+       FROM bfdb_jobs_active j JOIN expired e ON j.ctid = e.tid
+       -- Locked here, so the tuple ids hold still: fetched directly (see the claim).
+       WHERE j.ctid = ANY(ARRAY(SELECT tid FROM expired))
+     ), retried AS (
+       UPDATE bfdb_jobs_active j SET
+         status = 'available', worker_id = NULL, locked_until = NULL, started_at = NULL,
+         error = r.reason, errors = ${HISTORY},
+         run_at = now() + ${
+  retryDelaySql("j.attempts")
+} * interval '1 millisecond',
+         last_updated = now()
+       FROM reaped r
+       WHERE j.ctid = r.tid AND NOT r.exhausted
+         AND j.ctid = ANY(ARRAY(SELECT tid FROM reaped))
+       RETURNING j.bf_gid
+     ), gone AS (
+       DELETE FROM bfdb_jobs_active j USING reaped r
+       WHERE j.ctid = r.tid AND r.exhausted
+         AND j.ctid = ANY(ARRAY(SELECT tid FROM reaped))
+       RETURNING j.*, r.reason AS new_error, ${HISTORY} AS new_errors
+     ), failed AS (
+       INSERT INTO bfdb_jobs_failed
+       SELECT ${
+  movedColumns({
+    status: "'failed'",
+    locked_until: "NULL",
+    finished_at: "now()",
+    error: "m.new_error",
+    errors: "m.new_errors",
+    last_updated: "now()",
+  })
+}
+       FROM gone m
+       RETURNING bf_gid
      )
-     UPDATE bfdb j SET
-       props = CASE WHEN r.exhausted THEN
-           (j.props - 'lockedUntil') || jsonb_build_object(
-             'status', 'failed', 'error', r.reason, 'finishedAt', bfdb_iso(now()),
-             'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
-               'attempt', (j.props->>'attempts')::int, 'error', r.reason, 'at', bfdb_iso(now()),
-               'permanent', false)))
-         ELSE
-           (j.props - 'lockedUntil' - 'workerId' - 'startedAt') || jsonb_build_object(
-             'status', 'available', 'error', r.reason,
-             'errors', bfdb_job_error_history(j.props->'errors', jsonb_build_object(
-               'attempt', (j.props->>'attempts')::int, 'error', r.reason, 'at', bfdb_iso(now()),
-               'permanent', false)))
-         END,
-       last_updated = now()
-     FROM reaped r
-     WHERE j.bf_gid = r.bf_gid
-     RETURNING j.bf_gid AS id, j.props->>'type' AS type, j.props->>'status' AS status,
-               r.worker_id AS "workerId"`;
+     SELECT r.bf_gid AS id, r.type, 'available' AS status, r.worker_id AS "workerId"
+     FROM reaped r JOIN retried USING (bf_gid)
+     UNION ALL
+     SELECT r.bf_gid AS id, r.type, 'failed' AS status, r.worker_id AS "workerId"
+     FROM reaped r JOIN failed USING (bf_gid)`;
 
 /**
  * Returns claimed or running jobs whose lease has passed (their worker died or hung) to
- * `available`, or to `failed` when no attempts are left, recording why. Safe to run from
- * every worker at once: rows another reaper holds are skipped. `exceptIds` are left alone.
+ * `available` after a backoff, or to `failed` when no attempts are left, recording why. Safe
+ * to run from every worker at once: rows another reaper holds are skipped. `exceptIds` are left
+ * alone.
  */
 export async function reapExpiredJobs(
   limit = 1_000,

@@ -1,4 +1,8 @@
-import { type HeldJob, updateHeldJobIds } from "./fencing.ts";
+import { type HeldJob, updateHeldJobs } from "./fencing.ts";
+import type { JobTransition } from "./jobStates.ts";
+
+/** The transitions this file's SQL performs. */
+export const performs: readonly JobTransition[] = ["release"];
 
 /**
  * Hands held jobs back to `available` without counting the attempt (graceful shutdown, or a
@@ -8,11 +12,10 @@ export function releaseJobs(
   workerId: string,
   jobs: readonly HeldJob[],
 ): Promise<string[]> {
-  return updateHeldJobIds(
+  return updateHeldJobs(
     workerId,
     jobs,
-    `(j.props - 'lockedUntil' - 'workerId' - 'startedAt') || jsonb_build_object(
-       'status', 'available',
-       'attempts', GREATEST((j.props->>'attempts')::int - 1, 0))`,
+    `status = 'available', worker_id = NULL, locked_until = NULL, started_at = NULL,
+     attempts = GREATEST(j.attempts - 1, 0)`,
   );
 }

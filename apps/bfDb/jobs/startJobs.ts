@@ -1,15 +1,18 @@
-import { type HeldJob, updateHeldJobIds } from "./fencing.ts";
+import { type HeldJob, updateHeldJobs } from "./fencing.ts";
+import type { JobTransition } from "./jobStates.ts";
+
+/** The transitions this file's SQL performs. */
+export const performs: readonly JobTransition[] = ["start"];
 
 /** Marks claimed jobs `running` (the start transition); returns the ids it changed. */
 export function startJobs(
   workerId: string,
   jobs: readonly HeldJob[],
 ): Promise<string[]> {
-  return updateHeldJobIds(
+  return updateHeldJobs(
     workerId,
     jobs,
-    `j.props || jsonb_build_object(
-       'status', 'running', 'startedAt', COALESCE(x.started_at, bfdb_iso(now())))`,
-    `j.props->>'status' = 'claimed'`,
+    `status = 'running', started_at = COALESCE(x.started_at, now())`,
+    `j.status = 'claimed'`,
   );
 }

@@ -79,19 +79,19 @@ export class BfAuthToken extends BfNode<InferProps<typeof BfAuthToken>> {
     // deleted, so the LIMIT would no longer bound the batch.
     const rows = await bfDb.query<{ deleted: number }>(
       `WITH picked AS MATERIALIZED (
-         SELECT bf_gid FROM bfdb
+         SELECT bf_gid FROM bfdb_nodes
          WHERE class_name = 'BfAuthToken' AND props->>'expiresAt' < bfdb_iso(now())
          LIMIT $1
          FOR UPDATE SKIP LOCKED
        ), doomed AS (
-         DELETE FROM bfdb t USING picked p
+         DELETE FROM bfdb_nodes t USING picked p
          WHERE t.bf_gid = p.bf_gid AND t.class_name = 'BfAuthToken'
          RETURNING t.bf_gid, t.bf_oid
        ), outgoing AS (
-         DELETE FROM bfdb e USING doomed d
+         DELETE FROM bfdb_nodes e USING doomed d
          WHERE e.bf_sid = d.bf_gid AND e.bf_oid = d.bf_oid AND e.class_name = $2
        ), incoming AS (
-         DELETE FROM bfdb e USING doomed d
+         DELETE FROM bfdb_nodes e USING doomed d
          WHERE e.bf_tid = d.bf_gid AND e.bf_oid = d.bf_oid AND e.class_name = $2
        )
        SELECT count(*)::int AS deleted FROM doomed`,

@@ -236,14 +236,15 @@ dbTest("claim: bad options are refused before any SQL runs", async () => {
 
 Deno.test("claimJobsQuery: values are bound parameters, never spliced into the SQL", () => {
   const hostile = "'; DROP TABLE bfdb; --";
-  const query = claimJobsQuery(hostile, {
-    types: [hostile],
-    limit: 3,
-    leaseMs: 1234,
-  });
+  const kinds = [{ queue: hostile, type: hostile }];
+  const query = claimJobsQuery(hostile, kinds, { limit: 3, leaseMs: 1234 });
   assert.ok(query);
   assert.equal(query.text.includes(hostile), false);
   assert.equal(query.text.includes("1234"), false);
-  assert.deepEqual(query.params, [[hostile], 3, hostile, 1234, 0]);
-  assert.equal(claimJobsQuery("w", { types: [] }), null);
+  assert.deepEqual(query.params, [hostile, hostile, hostile, 1234, 0, 3]);
+  const two = claimJobsQuery("w", [...kinds, { queue: "q", type: "t" }]);
+  assert.ok(two);
+  assert.equal(two.text.includes(hostile), false);
+  assert.deepEqual(two.params.slice(0, 2), [[hostile, "q"], [hostile, "t"]]);
+  assert.equal(claimJobsQuery("w", []), null);
 });

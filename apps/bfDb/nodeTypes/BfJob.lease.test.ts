@@ -5,8 +5,10 @@ import { bfDb } from "../bfDb.ts";
 import { dbTest } from "../testing/testDatabase.ts";
 import { BfJob } from "./BfJob.ts";
 import {
+  databaseNow,
   jobRow,
   jobRowText,
+  makeRunnableNow,
   TEST_CV,
   waitForLeasesToExpire,
 } from "../testing/jobRows.ts";
@@ -37,6 +39,10 @@ dbTest(
     }]);
     const afterReap = await jobRow(created.id);
     assert.equal(afterReap.status, "available");
+    assert.ok(
+      afterReap.runAt! > await databaseNow(),
+      "a reaped job retries after the same backoff as a failed attempt",
+    );
     assert.equal(afterReap.attempts, 1);
     assert.equal("workerId" in afterReap, false);
     assert.equal("lockedUntil" in afterReap, false);
@@ -62,6 +68,12 @@ dbTest(
     assert.equal(await stale.start(), false);
     assert.equal(await jobRowText(created.id), beforeLate);
 
+    assert.equal(
+      await BfJob.claimNext("worker-new"),
+      null,
+      "not before its backoff",
+    );
+    await makeRunnableNow(created.id);
     const fresh = await BfJob.claimNext("worker-new", { leaseMs: 60_000 });
     assert.equal(fresh?.id, created.id);
     assert.equal(fresh.props.attempts, 2);
@@ -103,6 +115,7 @@ dbTest(
     await BfJob.create({ type: "t", payload: {} }, TEST_CV);
     const first = await claimAndAbandon("worker-1");
     await BfJob.reapExpired();
+    await makeRunnableNow(first.id);
     const second = await BfJob.claimNext("worker-1");
     assert.equal(second?.id, first.id);
     assert.equal(await first.complete(), false, "attempt 1 is stale");
@@ -225,6 +238,7 @@ dbTest(
       const [outcome] = await BfJob.reapExpired();
       assert.equal(outcome.id, created.id);
       assert.equal(outcome.status, attempt < 3 ? "available" : "failed");
+      if (attempt < 3) await makeRunnableNow(created.id);
     }
     const props = await jobRow(created.id);
     assert.equal(props.status, "failed");
@@ -331,6 +345,7 @@ dbTest(
         r.workerId === "worker-doomed" && r.status === "available"
       ),
     );
+    for (const r of reaped) await makeRunnableNow(r.id);
     const again = await BfJob.claimBatch("worker-survivor", { limit: 10 });
     assert.equal(again.length, 3);
     assert.ok(again.every((job) => job.props.attempts === 2));

@@ -87,13 +87,13 @@ dbTest(
     const retried = await BfJob.retryAllFailed("email");
     assert.deepEqual(new Set(retried), new Set([emailA.id, emailB.id]));
     assert.equal((await jobRow(sms.id)).status, "failed");
-    assert.equal((await jobRow(cancelled.id)).status, "failed");
+    assert.equal((await jobRow(cancelled.id)).status, "cancelled");
     assert.equal((await jobRow(stillAvailable.id)).status, "available");
     assert.deepEqual(await BfJob.retryAllFailed("email"), []);
 
     // Without a type: every failed job except the cancelled one.
     assert.deepEqual(await BfJob.retryAllFailed(), [sms.id]);
-    assert.equal((await jobRow(cancelled.id)).status, "failed");
+    assert.equal((await jobRow(cancelled.id)).status, "cancelled");
     // By id an operator can still revive a cancelled job on purpose.
     assert.equal(await BfJob.retryFailed(cancelled.id), true);
     const revived = await jobRow(cancelled.id);
@@ -112,7 +112,7 @@ dbTest(
     const other = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
     assert.equal(await BfJob.cancel(target.id, "customer asked"), true);
     const props = await jobRow(target.id);
-    assert.equal(props.status, "failed");
+    assert.equal(props.status, "cancelled");
     assert.equal(props.error, "customer asked");
     assert.equal(typeof props.cancelledAt, "string");
     assert.equal(typeof props.finishedAt, "string");
@@ -326,7 +326,7 @@ dbTest(
     assert.equal(await countJobs(), HOSTILE.length + 1);
     const [{ n }] = await bfDb.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_indexes
-     WHERE tablename = 'bfdb' AND indexname IN ('bfdb_jobs_available', 'bfdb_jobs_in_flight')`,
+     WHERE tablename = 'bfdb_jobs_active' AND indexname IN ('bfdb_jobs_available', 'bfdb_jobs_in_flight')`,
     );
     assert.equal(Number(n), 2);
   },

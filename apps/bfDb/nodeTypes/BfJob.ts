@@ -11,7 +11,6 @@ import { CurrentViewer } from "../CurrentViewer.ts";
 import { BfValidationError } from "../errors.ts";
 import { gidFromKey } from "../ids.ts";
 import { sortableInstant } from "../instants.ts";
-import { retryDelayMs } from "../jobs/backoff.ts";
 import { claimJobs, type ClaimJobsOptions } from "../jobs/claimJobs.ts";
 import { completeJobs } from "../jobs/completeJobs.ts";
 import type { HeldJob } from "../jobs/fencing.ts";
@@ -27,9 +26,9 @@ import { getJob, listJobs, type ListJobsOptions } from "../jobs/listJobs.ts";
 import {
   cancelJob,
   deleteFinishedJob,
-  pruneCompletedJobs,
   retryFailedJobs,
 } from "../jobs/operatorJobs.ts";
+import { pruneFinishedJobs } from "../jobs/pruneJobs.ts";
 import { reapExpiredJobs, type ReapOutcome } from "../jobs/reapExpiredJobs.ts";
 import { releaseJobs } from "../jobs/releaseJobs.ts";
 import { startJobs } from "../jobs/startJobs.ts";
@@ -46,6 +45,8 @@ export interface BfJobInput {
   priority?: number;
   /** Attempts before the job is dead-lettered; default 3. */
   maxAttempts?: number;
+  /** The queue it waits in; default `default`. */
+  queue?: string;
 }
 
 /** A background job: a `bfdb` row of class BfJob, claimed by workers with FOR UPDATE SKIP LOCKED. */
@@ -61,6 +62,7 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
       .number("maxAttempts").default(3)
       .string("runAt").optional()
       .number("priority").default(0)
+      .string("queue").default("default")
       .string("lockedUntil").optional()
       .string("startedAt").optional()
       .string("finishedAt").optional()
@@ -70,6 +72,12 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
 
   /** What producers pass to `create`/`createMany` (the memo's `{ type, payload }` and options). */
   declare static createInput?: BfJobInput;
+
+  /** Jobs are read from their own part of bfdb: the job tables, as bfdb rows. */
+  static override readRelation = "bfdb_job_rows";
+
+  /** Job ids are minted with the job kind bit, so they can never equal a node's (see ids.ts). */
+  static override gidKind = "job" as const;
 
   /** Validates a producer's input; `runAt` becomes the sortable ISO form. */
   protected static override propsForCreate(
@@ -98,7 +106,7 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
     const props = checkJobInput(input);
     const row = { bfGid: await gidFromKey(key), sortValue: Date.now(), props };
     const [inserted] = await insertJobs(cv.orgId, cv.personId, [row], {
-      skipExisting: true,
+      keyed: true,
     });
     return inserted ? BfJob.fromJobRow(inserted) : null;
   }
@@ -195,19 +203,23 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
     return (await retryFailedJobs({ id })).length === 1;
   }
 
-  /** Operator: retries every failed job (of one type), except cancelled ones; returns their ids. */
+  /** Operator: retries every failed job (of one type); cancelled ones stay cancelled. Returns their ids. */
   static retryAllFailed(type?: string): Promise<string[]> {
     return retryFailedJobs({ allFailed: true, type });
   }
 
-  /** Operator: cancels an available job so it is never run; returns whether it was available. */
+  /** Operator: cancels an available job (status `cancelled`) so it is never run; returns whether it was available. */
   static cancel(id: string, reason?: string): Promise<boolean> {
     return cancelJob(id, reason);
   }
 
-  /** Operator: deletes completed jobs that finished more than `olderThanMs` ago. */
-  static pruneCompleted(olderThanMs: number): Promise<number> {
-    return pruneCompletedJobs(olderThanMs);
+  /**
+   * Operator: removes completed jobs that finished more than `olderThanMs` ago, whole UTC days
+   * at a time (partitions emptied and dropped; see `pruneFinishedJobs`). Returns how many went.
+   */
+  static async pruneCompleted(olderThanMs: number): Promise<number> {
+    return (await pruneFinishedJobs("bfdb_jobs_completed", olderThanMs))
+      .removed;
   }
 
   /** Operator: jobs across every org, filtered by status and type. */
@@ -279,7 +291,7 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
       ...this.held,
       error: message,
       permanent: options.permanent,
-      retryDelayMs: options.retryDelayMs ?? retryDelayMs(this.props.attempts),
+      retryDelayMs: options.retryDelayMs,
     }]);
     if (!outcome) return null;
     this.props.status = outcome.status;

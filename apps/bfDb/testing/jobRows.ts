@@ -62,7 +62,7 @@ export async function jobRow(id: string): Promise<JobRow> {
 /** The whole stored row of a job (props as text, so tests can compare bytes). */
 export async function jobRowText(id: string): Promise<string> {
   const rows = await bfDb.query<{ row: string }>(
-    "SELECT row_to_json(b)::text AS row FROM bfdb b WHERE bf_gid = $1",
+    "SELECT row_to_json(b)::text AS row FROM bfdb_jobs b WHERE bf_gid = $1",
     [id],
   );
   if (rows.length === 0) throw new Error(`job ${id} not found`);
@@ -104,9 +104,8 @@ export async function databaseNow(): Promise<string> {
 /** Sets a job's `runAt` to `seconds` from the database's now (negative: in the past). */
 export async function setRunAt(id: string, seconds: number): Promise<void> {
   await bfDb.query(
-    `UPDATE bfdb SET props = props || jsonb_build_object(
-       'runAt', bfdb_iso(now() + $2::float8 * interval '1 second'))
-     WHERE bf_gid = $1 AND class_name = 'BfJob'`,
+    `UPDATE bfdb_jobs_active SET run_at = now() + $2::float8 * interval '1 second'
+     WHERE bf_gid = $1`,
     [id, seconds],
   );
 }
@@ -122,8 +121,8 @@ export async function waitForLeasesToExpire(
 ): Promise<void> {
   await waitFor(async () => {
     const rows = await bfDb.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM bfdb
-       WHERE bf_gid = ANY($1::text[]) AND props->>'lockedUntil' >= bfdb_iso(now())`,
+      `SELECT count(*)::int AS n FROM bfdb_jobs_active
+       WHERE bf_gid = ANY($1::text[]) AND locked_until >= now()`,
       [[...ids]],
     );
     return Number(rows[0].n) === 0;

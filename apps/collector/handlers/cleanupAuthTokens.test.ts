@@ -202,7 +202,7 @@ dbTest(
     const lockTaken = new Promise<void>((resolve) => (locked = resolve));
     const holder = bfDb.transaction(async () => {
       await bfDb.query(
-        "SELECT bf_gid FROM bfdb WHERE bf_gid = ANY($1::text[]) FOR UPDATE",
+        "SELECT bf_gid FROM bfdb_nodes WHERE bf_gid = ANY($1::text[]) FOR UPDATE",
         [
           expired.slice(0, 2).map((t) => t.id),
         ],

@@ -1,4 +1,9 @@
 import { EMBEDDED_DATA_DIR } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import {
+  DURATION_EXAMPLES,
+  parseDuration,
+} from "@bfmono/packages/duration/duration.ts";
+import type { Retention } from "../worker/duties/pruner.ts";
 import { DEFAULT_LOOP_CONFIG } from "../worker/loopConfig.ts";
 
 /** The worker's settings, read from the environment and validated at start. */
@@ -22,6 +27,8 @@ export interface WorkerConfig {
   /** How long running jobs may take to finish after SIGINT/SIGTERM. */
   shutdownGraceMs: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** How long finished jobs are kept (JOB_RETENTION, JOB_RETENTION_FAILED). */
+  retention: Retention;
 }
 
 /** A setting has a value the worker cannot use; the message names the variable and what it expects. */
@@ -51,6 +58,20 @@ function integer(
     throw new ConfigError(name, `a whole number from ${min} to ${max}`, raw);
   }
   return value;
+}
+
+function duration(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const ms = parseDuration(raw.trim());
+  if (ms === null || ms < 3_600_000) {
+    throw new ConfigError(
+      name,
+      `${DURATION_EXAMPLES}, from 1h to 100 years (finished jobs go a whole day at a time)`,
+      raw,
+    );
+  }
+  return ms;
 }
 
 function url(env: Env, name: string, protocols: string[]): string | undefined {
@@ -179,6 +200,18 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
       ["debug", "info", "warn", "error"],
       "info",
     ),
+    retention: {
+      completedMs: duration(
+        env,
+        "JOB_RETENTION",
+        DEFAULT_LOOP_CONFIG.retention.completedMs,
+      ),
+      failedMs: duration(
+        env,
+        "JOB_RETENTION_FAILED",
+        DEFAULT_LOOP_CONFIG.retention.failedMs,
+      ),
+    },
   };
   if (posthogApiKey && !config.posthogHost) {
     throw new ConfigError(

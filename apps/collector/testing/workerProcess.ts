@@ -46,6 +46,8 @@ const WORKER_VARIABLES = [
   "WORKER_SHUTDOWN_GRACE_MS",
   "LOG_LEVEL",
   "BFT_TASKS_DIR",
+  "JOB_RETENTION",
+  "JOB_RETENTION_FAILED",
 ];
 
 /** The environment for a child: the parent's minus worker settings, plus `env`. */

@@ -1,4 +1,5 @@
 import { DEFAULT_LEASE_MS } from "@bfmono/apps/bfDb/jobs/claimJobs.ts";
+import { DEFAULT_RETENTION, type Retention } from "./duties/pruner.ts";
 
 /** The settings the worker loop itself uses. */
 export interface WorkerLoopConfig {
@@ -9,6 +10,8 @@ export interface WorkerLoopConfig {
   shutdownGraceMs: number;
   /** Most jobs to claim ahead of free slots, when jobs are short enough for it to pay. */
   prefetch: number;
+  /** How long finished jobs are kept. */
+  retention: Retention;
 }
 
 /** The defaults of the worker loop, and of the environment variables that set it (config.ts). */
@@ -20,4 +23,5 @@ export const DEFAULT_LOOP_CONFIG: WorkerLoopConfig = {
   shutdownGraceMs: 25_000,
   // Enough for ~40 ms of no-op jobs at full speed; the pacer claims far fewer for slower jobs.
   prefetch: 1000,
+  retention: DEFAULT_RETENTION,
 };

@@ -1,4 +1,3 @@
-import { retryDelayMs } from "@bfmono/apps/bfDb/jobs/backoff.ts";
 import type { FailOutcome } from "@bfmono/apps/bfDb/jobs/failJobs.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 import type { Logger } from "@bfmono/packages/logger/logger.ts";
@@ -216,7 +215,6 @@ export class Settler {
             ...p.job.held,
             error: p.error,
             permanent: p.permanent,
-            retryDelayMs: retryDelayMs(p.job.props.attempts),
           })),
         ),
         BfJob.releaseMany(workerId, releases.map((p) => p.job.held)),

@@ -11,6 +11,7 @@ import { runJob } from "./jobRunner.ts";
 import type { DutyHooks } from "./duties/dutyHooks.ts";
 import { Heartbeat } from "./duties/heartbeat.ts";
 import { Periodic } from "./duties/periodic.ts";
+import { prunerDuty } from "./duties/pruner.ts";
 import { reaperDuty } from "./duties/reaper.ts";
 import { type RecurringJob, schedulerDuty } from "./duties/scheduler.ts";
 import { DEFAULT_LOOP_CONFIG, type WorkerLoopConfig } from "./loopConfig.ts";
@@ -81,6 +82,7 @@ export class Worker {
       shutdownGraceMs: given.shutdownGraceMs ??
         DEFAULT_LOOP_CONFIG.shutdownGraceMs,
       prefetch: given.prefetch ?? DEFAULT_LOOP_CONFIG.prefetch,
+      retention: given.retention ?? DEFAULT_LOOP_CONFIG.retention,
     };
     this.logger = (options.logger ??
       createLogger({ service: "collector", environment: "development" }))
@@ -156,10 +158,23 @@ export class Worker {
       unsettledIds: () => this.#settler.unsettledIds,
       onReaped: (outcomes) => this.#onReaped(outcomes),
     });
+    const pruner = prunerDuty({
+      ...hooks,
+      retention: this.config.retention,
+      onPruned: ({ completed, failed }) => {
+        if (completed.removed + failed.removed === 0) return;
+        this.logger.info("finished jobs pruned", {
+          completed: completed.removed,
+          failed: failed.removed,
+          partitionsDropped: completed.partitions + failed.partitions,
+        });
+      },
+    });
     this.#heartbeat.start();
     poll.start();
     reaper.start(0);
-    this.#duties.push(this.#heartbeat, reaper, poll);
+    pruner.start(0);
+    this.#duties.push(this.#heartbeat, reaper, poll, pruner);
     if (this.#recurring.length > 0) {
       const scheduler = schedulerDuty({
         ...hooks,

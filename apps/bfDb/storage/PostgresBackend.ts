@@ -7,6 +7,8 @@ export interface PostgresBackendOptions {
   maxConnections?: number;
   /** Called when the server sends a notice or the connection logs something worth seeing. */
   onNotice?: (notice: unknown) => void;
+  /** How long one connection attempt may take, handshake included; defaults to 10 s. */
+  connectTimeoutMs?: number;
 }
 
 type Sql = ReturnType<typeof postgres>;
@@ -48,7 +50,7 @@ export class PostgresBackend implements BfDbBackend {
     this.#sql = postgres(databaseUrl, {
       max: options.maxConnections ?? 10,
       onnotice: options.onNotice ?? (() => {}),
-      connect_timeout: 10,
+      connect_timeout: (options.connectTimeoutMs ?? 10_000) / 1000,
       idle_timeout: 60,
       backoff: reconnectDelaySeconds,
     });

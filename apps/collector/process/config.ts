@@ -12,6 +12,8 @@ export interface WorkerConfig {
   databaseUrl: string | undefined;
   /** Directory of the embedded database, used when `databaseUrl` is undefined. */
   embeddedDataDir: string;
+  /** How long one attempt to reach the database may take before it counts as failed. */
+  connectTimeoutMs: number;
   concurrency: number;
   jobTimeoutMs: number;
   leaseMs: number;
@@ -155,6 +157,13 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
   const config: WorkerConfig = {
     databaseUrl: databaseUrlFromEnv(env),
     embeddedDataDir: embeddedDataDirFromEnv(env),
+    connectTimeoutMs: integer(
+      env,
+      "DATABASE_CONNECT_TIMEOUT_MS",
+      10_000,
+      100,
+      600_000,
+    ),
     concurrency: integer(
       env,
       "WORKER_CONCURRENCY",

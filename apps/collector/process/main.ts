@@ -13,6 +13,7 @@ import {
   writeWorkerFile,
 } from "./embeddedWorkerFile.ts";
 import { type RunningHttpServer, startHttpServer } from "./httpServer.ts";
+import { installShutdownSignals } from "./shutdownSignals.ts";
 import { productHandlers } from "../handlers/productHandlers.ts";
 import { localOperatorCommands } from "../ops/operatorCommands.ts";
 import { KNOWN_JOB_TYPES } from "../handlers/knownJobTypes.ts";
@@ -27,7 +28,8 @@ const EMBEDDED_BUSY_MESSAGE =
 /**
  * Runs the worker process `bft worker` starts: validate the environment (exit 2 on a bad value),
  * open and migrate the database (waiting for it if it is down), serve /health and /metrics, run
- * jobs until SIGINT/SIGTERM, then stop gracefully and resolve 0. A second signal exits at once.
+ * jobs until SIGINT/SIGTERM, then stop gracefully and resolve 0 (see `shutdownSignals.ts` for a
+ * second signal and for a stop that cannot finish).
  */
 export async function runWorkerProcess(
   env = Deno.env.toObject(),
@@ -55,23 +57,11 @@ export async function runWorkerProcess(
   }
 
   const shutdown = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: Deno.Signal) => () => {
-    signals++;
-    if (signals > 1) {
-      logger.warn("second signal: exiting at once", { signal });
-      Deno.exit(signal === "SIGINT" ? 130 : 143);
-    }
-    logger.info("signal received: stopping gracefully", { signal });
-    shutdown.abort();
-  };
-  const handlers: [Deno.Signal, () => void][] = [
-    ["SIGINT", onSignal("SIGINT")],
-    ["SIGTERM", onSignal("SIGTERM")],
-  ];
-  for (const [signal, handler] of handlers) {
-    Deno.addSignalListener(signal, handler);
-  }
+  const uninstallSignals = installShutdownSignals({
+    logger,
+    graceMs: config.shutdownGraceMs,
+    shutdown,
+  });
   const unguard = guardDriverRejections(logger);
 
   try {
@@ -127,49 +117,75 @@ export async function runWorkerProcess(
     return 0;
   } finally {
     unguard();
-    for (const [signal, handler] of handlers) {
-      Deno.removeSignalListener(signal, handler);
-    }
+    uninstallSignals();
   }
 }
 
-/** Opens the database and migrates it, retrying with backoff while it is unreachable. */
+/**
+ * Opens the database and migrates it, retrying with backoff while it is unreachable (one log
+ * line per failed try: where, why, when the next). A shutdown signal ends the wait at once,
+ * even in the middle of a connect that would take the whole connect timeout.
+ */
 async function openAndMigrate(
   config: WorkerConfig,
   logger: Logger,
   signal: AbortSignal,
 ): Promise<BfDbBackend | null> {
+  const aborted = new Promise<"aborted">((resolve) => {
+    if (signal.aborted) resolve("aborted");
+    signal.addEventListener("abort", () => resolve("aborted"), { once: true });
+  });
+  const where = databaseHost(config.databaseUrl);
   for (let attempt = 1; !signal.aborted; attempt++) {
     let backend: BfDbBackend | undefined;
-    try {
+    const opening = (async () => {
       backend = await openBackend({
         databaseUrl: config.databaseUrl,
         embeddedDataDir: config.embeddedDataDir,
         maxConnections: 4,
+        connectTimeoutMs: config.connectTimeoutMs,
       });
-      const applied = await migrate(backend);
+      return { applied: await migrate(backend), backend };
+    })();
+    try {
+      const outcome = await Promise.race([opening, aborted]);
+      if (outcome === "aborted") {
+        opening.then(({ backend }) => backend.close(), () => {}).catch(
+          () => {},
+        );
+        return null;
+      }
       logger.info("database ready", {
-        backend: backend.kind,
-        migrationsApplied: applied,
+        backend: outcome.backend.kind,
+        migrationsApplied: outcome.applied,
       });
-      return backend;
+      return outcome.backend;
     } catch (error) {
-      await backend?.close().catch(() => {});
+      await (backend as BfDbBackend | undefined)?.close().catch(() => {});
       if (error instanceof EmbeddedDatabaseBusyError) throw error;
       const delay = Math.min(10_000, 200 * 2 ** Math.min(attempt, 6));
       logger.error("database not ready; retrying", {
+        database: where,
         error,
         attempt,
         retryInMs: delay,
       });
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        signal.addEventListener("abort", () => {
-          clearTimeout(timer);
-          resolve(undefined);
-        }, { once: true });
-      });
+      await Promise.race([
+        new Promise((resolve) => Deno.unrefTimer(setTimeout(resolve, delay))),
+        aborted,
+      ]);
     }
   }
   return null;
+}
+
+/** Host, port and database of a `DATABASE_URL` (never its password), or "embedded". */
+function databaseHost(databaseUrl: string | undefined): string {
+  if (!databaseUrl) return "embedded";
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.hostname}:${url.port || "5432"}${url.pathname}`;
+  } catch {
+    return "(unparsable DATABASE_URL)";
+  }
 }

@@ -44,6 +44,7 @@ const WORKER_VARIABLES = [
   "WORKER_PREFETCH",
   "BFDB_DATA_DIR",
   "WORKER_SHUTDOWN_GRACE_MS",
+  "DATABASE_CONNECT_TIMEOUT_MS",
   "LOG_LEVEL",
   "BFT_TASKS_DIR",
   "JOB_RETENTION",
@@ -80,6 +81,11 @@ export interface WorkerProcessOptions {
   script?: string;
   /** With `script`: the log message that says it is ready; default "worker started". */
   readyMessage?: string;
+  /**
+   * Start it as a user does, `deno task start`, in a process group of its own (`setsid`), so
+   * {@linkcode WorkerProcess.interruptGroup} can play a terminal's Ctrl-C.
+   */
+  viaDenoTask?: boolean;
 }
 
 /** A `bft worker` subprocess, its parsed logs, and its exit. */
@@ -138,6 +144,14 @@ export class WorkerProcess extends JsonLineProcess {
     }) as LogLine;
   }
 
+  /**
+   * Sends SIGINT to the child's whole process group, as a terminal does on Ctrl-C (only for a
+   * worker started with `viaDenoTask`, which leads its own group).
+   */
+  interruptGroup(): void {
+    Deno.kill(-this.pid, "SIGINT");
+  }
+
   /** Sends `signal` (default SIGTERM) unless the process has exited. */
   override kill(signal: Deno.Signal = "SIGTERM"): void {
     super.kill(signal);
@@ -168,6 +182,8 @@ export async function startWorkerProcess(
       ...launcherRuntimeFlags(),
       options.script,
     ]]
+    : options.viaDenoTask
+    ? ["setsid", [Deno.execPath(), "task", "--quiet", "start"]]
     : [BFT_LAUNCHER, ["worker"]];
   const worker = new WorkerProcess({
     command,

@@ -3,6 +3,7 @@
 import { parseOptions, USAGE } from "./lib/args.ts";
 import { dropAllFreshDbs } from "./lib/db.ts";
 import { killAllProcesses } from "./lib/proc.ts";
+import { headlineFigures } from "./lib/headline.ts";
 import { describeMachine } from "./lib/machine.ts";
 import { reportNotes } from "./lib/notes.ts";
 import { ensurePeersInstalled } from "./lib/peers.ts";
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   const variants = planFor(options.only);
   const runs = await runAll(variants, systems, options.sizes, options.verbose);
   const table = summarizeRuns(runs);
+  const headline = headlineFigures(table, systems);
   const date = started.toISOString().replace(/\.\d+Z$/, "Z");
   const markdown = renderMarkdown({
     date,
@@ -49,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
     reps: options.sizes.reps,
     quick: options.quick,
     depth: options.sizes.depth,
+    headline,
     notes: reportNotes(options.sizes, systems, skipped, runs, machine.cores),
   });
   const raw = {
@@ -63,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     sizes: options.sizes,
     systems: systems.map((s) => ({ id: s.id, label: s.label })),
     skipped,
+    headline,
     summary: table,
     runs,
   };

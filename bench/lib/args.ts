@@ -22,12 +22,14 @@ export interface Options {
 
 /** Usage text for `deno task bench --help`. */
 export const USAGE = `deno task bench [options]
-  --quick            small sizes, 1 repetition, W4 depth 20,000 (for development)
+  --quick            small sizes, 1 repetition, W4 depth 20,000 (+ 200,000 unserved; for
+                     development)
   --only W1,W3       run only these workloads (W1 drain, W2 enqueue, W3 latency, W4 depth,
                      W5 sustained saturation)
   --systems a,b      run only these systems (ours, graphile, pgboss)
   --reps N           repetitions (default 3, quick 1)
   --depth N          W4 history size (default 1,000,000, quick 20,000)
+  --unserved N       W4 waiting jobs of a type no worker serves (default 200,000, also quick)
   --drain N          W1/W4 backlog size
   --saturation S     W5 length in seconds (default 180, quick 30)
   --verbose          echo the child processes' stderr`;
@@ -73,6 +75,7 @@ export function parseOptions(argv: string[]): Options {
       systems: { type: "string" },
       reps: { type: "string" },
       depth: { type: "string" },
+      unserved: { type: "string" },
       drain: { type: "string" },
       saturation: { type: "string" },
       verbose: { type: "boolean", default: false },
@@ -85,6 +88,7 @@ export function parseOptions(argv: string[]): Options {
     ...base,
     reps: count(values.reps, "reps") ?? base.reps,
     depth: count(values.depth, "depth") ?? base.depth,
+    unservedJobs: count(values.unserved, "unserved") ?? base.unservedJobs,
     drainJobs: count(values.drain, "drain") ?? base.drainJobs,
     saturationSeconds: count(values.saturation, "saturation") ??
       base.saturationSeconds,

@@ -14,6 +14,8 @@ export interface Sizes {
   latencyIntervalMs: number;
   /** Completed jobs (and, for us, other-class nodes) already in the table for W4. */
   depth: number;
+  /** Waiting jobs of a type no worker serves, already in the table for W4 (on top of `depth`). */
+  unservedJobs: number;
   /** Repetitions of every (workload, system) pair. */
   reps: number;
   /** Worker concurrency (jobs in flight per worker process). */
@@ -31,6 +33,7 @@ export const FULL: Sizes = {
   latencyJobs: 500,
   latencyIntervalMs: 20,
   depth: 1_000_000,
+  unservedJobs: 200_000,
   reps: 3,
   concurrency: 10,
   saturationSeconds: 180,
@@ -45,6 +48,7 @@ export const QUICK: Sizes = {
   latencyJobs: 100,
   latencyIntervalMs: 20,
   depth: 20_000,
+  unservedJobs: 200_000,
   reps: 1,
   concurrency: 10,
   saturationSeconds: 30,

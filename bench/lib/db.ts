@@ -99,3 +99,20 @@ export async function serverVersion(): Promise<string> {
     await sql.end({ timeout: 5 });
   }
 }
+
+/** The server's current WAL insert position (`pg_current_wal_lsn()`), as text. */
+export async function currentWalLsn(sql: Sql): Promise<string> {
+  const rows = await sql`SELECT pg_current_wal_lsn()::text AS lsn`;
+  return String(rows[0].lsn);
+}
+
+/** Bytes of WAL the server wrote from `from` to `to` (`pg_wal_lsn_diff`). */
+export async function walBytesBetween(
+  sql: Sql,
+  from: string,
+  to: string,
+): Promise<number> {
+  const rows = await sql`
+    SELECT pg_wal_lsn_diff(${to}::pg_lsn, ${from}::pg_lsn)::float8 AS bytes`;
+  return Number(rows[0].bytes);
+}

@@ -19,6 +19,7 @@ export function reportNotes(
   const every = sizes.latencyIntervalMs;
   const sent = fmt(sizes.latencyJobs);
   const depth = fmt(sizes.depth);
+  const unserved = fmt(sizes.unservedJobs);
   const notes = [
     "Every run uses a fresh database (CREATE DATABASE bench_<system>_<random>, dropped after) " +
     "on the same server; it is VACUUM ANALYZEd and CHECKPOINTed before each timed phase.",
@@ -26,14 +27,23 @@ export function reportNotes(
     `concurrency ${sizes.concurrency}. The clock starts when the first worker process calls ` +
     "its library's start function (runtime boot and module loading excluded; the library's " +
     "own connect, migration check and startup included; the same for every system) and stops " +
-    "at the first database poll (every 5 ms near the end) whose snapshot shows no job left " +
-    "unfinished. Peak RSS is VmHWM of the worker process (/proc/PID/status), read at the end.",
+    "at the first database poll (every 5 ms near the end) whose snapshot shows no job of the " +
+    "bench's type left unfinished. Peak RSS is VmHWM of the worker process (/proc/PID/status), " +
+    "read at the end. WAL per job: pg_wal_lsn_diff of pg_current_wal_lsn() read just before " +
+    "the workers' start barrier and again at that last poll, over the jobs drained (the " +
+    "worker's startup, the system's own maintenance and autovacuum included); WAL is the " +
+    "server's, so anything else writing on the server meanwhile lands in it too.",
     `W2: ${single} awaited single creates, and ${batched} jobs in batches of ${batch}, from one ` +
     "fresh client process (connected and warmed up first).",
     `W3: an idle worker (idle 1 s before the first job); one job every ${every} ms for ${sent} ` +
     "jobs; enqueue→handler start, both stamped with performance.timeOrigin + performance.now().",
-    `W4: W1 with ${depth} retained completed jobs (and, where the system shares its table ` +
-    "with other data, as many other rows) already in the table.",
+    `W4: W1 with, already in the tables, ${depth} retained completed jobs (and, where the ` +
+    "system shares its table with other data, as many other rows) and " +
+    `${unserved} waiting jobs of a type no bench worker serves (graphile-worker: a task ` +
+    "identifier no worker has; pg-boss: a queue nobody works), due before the bench's jobs " +
+    "and still waiting when the drain ends; they are bulk-inserted by INSERT ... SELECT " +
+    "generate_series in each system's own schema, and the drain check counts only the bench's " +
+    "own type.",
     ...systems.map((s) => s.historyNote),
     ...systems.map((s) => s.configNote(sizes.concurrency)),
   ];

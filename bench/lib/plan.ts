@@ -46,7 +46,7 @@ export const VARIANTS: Variant[] = [
     id: "W4",
     workload: "W4",
     title: "W4 drain at depth",
-    run: (c) => runDrain(c, 1, c.sizes.depth),
+    run: (c) => runDrain(c, 1, c.sizes.depth, c.sizes.unservedJobs),
   },
   {
     id: "W5",

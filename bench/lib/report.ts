@@ -1,4 +1,5 @@
 import { FIGURES } from "./figures.ts";
+import { DEPTH_TARGET, type Headline, ownDepthRatio } from "./headline.ts";
 import type { Machine } from "./machine.ts";
 import type { Summary } from "./stats.ts";
 import type { SummaryTable } from "./summary.ts";
@@ -30,11 +31,14 @@ function depthRow(
   hasOurs: boolean,
 ): string {
   const own = (id: string) => {
-    const w4 = table.W4?.[id]?.jobsPerSec;
-    const w1 = table.W1?.[id]?.jobsPerSec;
-    return w4 && w1 ? `${(w4.median / w1.median).toFixed(2)}×` : "–";
+    const r = ownDepthRatio(table, id);
+    return r === undefined ? "–" : `${r.toFixed(2)}×`;
   };
-  const row = ["W4 ÷ own W1 (1.00 = flat with depth), higher is better"];
+  const row = [
+    `W4 ÷ own W1 (1.00 = flat with depth; target for ours ≥ ${
+      DEPTH_TARGET.toFixed(2)
+    }×), higher is better`,
+  ];
   if (hasOurs) row.push(own("ours"));
   for (const p of peers) {
     row.push(own(p.id));
@@ -52,7 +56,35 @@ export interface ReportInput {
   reps: number;
   quick: boolean;
   depth: number;
+  headline: Headline;
   notes: string[];
+}
+
+/** The issue's figures in one paragraph: W4 ÷ own W1 against its target, WAL per job. */
+function headlineText(h: Headline, systems: readonly System[]): string[] {
+  const label = (id: string) =>
+    id === "ours"
+      ? "ours"
+      : systems.find((s) => s.id === id)?.label.split(" ")[0] ?? id;
+  const parts: string[] = [];
+  const ours = h.depthOverW1.bySystem.ours;
+  if (ours !== undefined) {
+    const met = h.depthOverW1.oursMeetsTarget ? "met" : "NOT met";
+    parts.push(
+      `ours W4 ÷ own W1 = ${ours.toFixed(2)}× (target ≥ ${
+        h.depthOverW1.target.toFixed(2)
+      }×: ${met}).`,
+    );
+  }
+  const wal = Object.entries(h.walBytesPerJobW1.bySystem).map(([id, b]) => {
+    const r = h.walBytesPerJobW1.oursOverPeer[id];
+    const vs = r === undefined ? "" : ` (ours ÷ ${label(id)} ${r.toFixed(2)}×)`;
+    return `${label(id)} ${fmt(b, 0)}${vs}`;
+  });
+  if (wal.length > 0) {
+    parts.push(`W1 WAL per job drained (bytes): ${wal.join(", ")}.`);
+  }
+  return parts.length > 0 ? [`Headline: ${parts.join(" ")}`, ""] : [];
 }
 
 /** The results as one markdown table: ours beside each peer, with ours ÷ peer per figure. */
@@ -76,6 +108,7 @@ export function renderMarkdown(input: ReportInput): string {
     "above 1 means ours is faster; for latency (ms) and memory (MB), lower is better, so below " +
     "1 means ours is better.",
     "",
+    ...headlineText(input.headline, systems),
     `| ${head.join(" | ")} |`,
     `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,
   ];

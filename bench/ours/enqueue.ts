@@ -3,7 +3,8 @@
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 import { now, sleep } from "../lib/clock.ts";
-import { JOB_TYPE, openBench } from "./open.ts";
+import { JOB_TYPE } from "./jobTypes.ts";
+import { openBench } from "./open.ts";
 import { emit, envInt } from "./proto.ts";
 
 const mode = Deno.env.get("BENCH_MODE") ?? "single";

@@ -5,9 +5,6 @@ import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
 import { databaseUrl } from "./proto.ts";
 
-/** Job type every bench job uses. */
-export const JOB_TYPE = "noop";
-
 /** The org bench jobs belong to. */
 export const BENCH_ORG = "bench";
 

@@ -9,7 +9,8 @@ import { createLogger } from "@bfmono/packages/logger/logger.ts";
 import { z } from "zod";
 import { now } from "../lib/clock.ts";
 import { runSaturate } from "../peers/lib/saturate.mjs";
-import { JOB_TYPE, openBench } from "./open.ts";
+import { JOB_TYPE } from "./jobTypes.ts";
+import { openBench } from "./open.ts";
 import { envInt } from "./proto.ts";
 
 const encoder = new TextEncoder();

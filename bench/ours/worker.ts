@@ -7,7 +7,8 @@ import { startWorker } from "@bfmono/apps/collector/worker/worker.ts";
 import { createLogger } from "@bfmono/packages/logger/logger.ts";
 import { z } from "zod";
 import { now } from "../lib/clock.ts";
-import { JOB_TYPE, migrateBench, useBenchBackend } from "./open.ts";
+import { JOB_TYPE } from "./jobTypes.ts";
+import { migrateBench, useBenchBackend } from "./open.ts";
 import { control, emit, envInt, makeTally } from "./proto.ts";
 
 const mode = Deno.env.get("BENCH_MODE") ?? "drain";

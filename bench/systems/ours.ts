@@ -1,6 +1,7 @@
 import { launcherRuntimeFlags } from "@bfmono/apps/collector/testing/workerProcess.ts";
 import { benchPath, REPO_ROOT, type System } from "./system.ts";
 import type { Spawn } from "../lib/proc.ts";
+import { BENCH_QUEUE, JOB_TYPE, UNSERVED_TYPE } from "../ours/jobTypes.ts";
 
 function denoScript(
   script: string,
@@ -29,7 +30,8 @@ export const ours: System = {
   label: "bfmono jobs (ours)",
   historyNote:
     "ours: bfdb holds the depth in completed jobs (bfdb_jobs_completed) plus as many " +
-    "nodes of another class (bfdb_nodes), our production shape.",
+    "nodes of another class (bfdb_nodes), our production shape; the unserved jobs wait in " +
+    `bfdb_jobs_active beside the bench's (type "${UNSERVED_TYPE}", same queue, due earlier).`,
   configNote: (c) =>
     `ours: startWorker({ concurrency: ${c} }) from apps/collector/worker/worker.ts, its defaults ` +
     "otherwise; logger at warn; no HTTP server (the peers' bench workers serve none either); " +
@@ -57,8 +59,17 @@ export const ours: System = {
   saturate: (env) =>
     denoScript("saturate.ts", env, "ours saturate", launcherRuntimeFlags()),
   async remaining(sql) {
-    // Every unfinished job is in bfdb_jobs_active, and only those are.
-    const rows = await sql`SELECT count(*)::int AS n FROM bfdb_jobs_active`;
+    // Every unfinished job is in bfdb_jobs_active, and only those are; W4's unserved jobs are
+    // there too, so count the bench's type only. Waiting ones through the claim index
+    // (queue, type, ... WHERE status = 'available'), in-flight ones through the lease index
+    // (WHERE status IN ('claimed', 'running')): the status constants are the indexes'
+    // predicates, written out so the planner can match them, and the two sets cover every
+    // status the table allows. A plain `WHERE type = $1` would scan the unserved rows per poll.
+    const rows = await sql`
+      SELECT (SELECT count(*) FROM bfdb_jobs_active
+               WHERE status = 'available' AND queue = ${BENCH_QUEUE} AND type = ${JOB_TYPE})
+           + (SELECT count(*) FROM bfdb_jobs_active
+               WHERE status IN ('claimed', 'running') AND type = ${JOB_TYPE}) AS n`;
     return Number(rows[0].n);
   },
 };

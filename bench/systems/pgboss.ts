@@ -9,8 +9,9 @@ export const pgboss: System = {
   label: "pg-boss 12.38.0",
   historyNote:
     "pg-boss keeps completed jobs (7 days by default): its W4 table holds the " +
-    "depth in completed jobs of the bench queue plus as many in another queue, all in its " +
-    "one job table (job_common).",
+    "depth in completed jobs of the bench queue plus as many in another queue, and the " +
+    'unserved jobs waiting (created) in a queue no worker works ("unserved"), all in its one ' +
+    "job table (job_common).",
   configNote(c) {
     const b = PGBOSS_BATCH;
     const pool = c + 1;
@@ -25,6 +26,7 @@ export const pgboss: System = {
   worker: (env) => nodeScript("pgboss/worker.mjs", env, "pg-boss worker"),
   saturate: (env) => nodeScript("pgboss/saturate.mjs", env, "pg-boss saturate"),
   async remaining(sql) {
+    // The bench queue's unfinished jobs only, through job_i14 (name, state, ...) WHERE live.
     const rows = await sql`
       SELECT count(*)::int AS n FROM pgboss.job
        WHERE name = ${"noop"} AND state IN ('created', 'retry', 'active')`;

@@ -1,5 +1,5 @@
 import { now, sleep } from "../lib/clock.ts";
-import { connect, settle } from "../lib/db.ts";
+import { connect, currentWalLsn, settle, walBytesBetween } from "../lib/db.ts";
 import { peakRssMb } from "../lib/proc.ts";
 import type { Metrics, RunContext } from "./context.ts";
 import {
@@ -23,20 +23,24 @@ const STALL_MS = 60_000;
 /**
  * W1 / W4: enqueue the backlog, then `processes` workers drain it. Throughput runs from the
  * first worker's "starting" (runtime booted and library loaded, right before its start call) to
- * the first poll whose snapshot shows no job left unfinished in the database.
+ * the first poll whose snapshot shows no bench job left unfinished in the database (W4's
+ * `unserved` jobs of another type stay waiting, and are not counted). WAL per job is the
+ * server's WAL written from just before the start barrier to that poll, over the jobs drained.
  */
 export async function runDrain(
   ctx: RunContext,
   processes: number,
   depth: number,
+  unserved = 0,
 ): Promise<Metrics> {
   const n = ctx.sizes.drainJobs;
-  await setupSystem(ctx, depth);
+  await setupSystem(ctx, depth, unserved);
   await enqueue(ctx, "batch", n);
   await settle(ctx.url);
   const sql = connect(ctx.url);
   const workers = await spawnWorkers(ctx, processes, { BENCH_MODE: "drain" });
   try {
+    const walBefore = await currentWalLsn(sql);
     const { start, ready } = await go(workers);
     let end = 0;
     let last = -1;
@@ -60,6 +64,11 @@ export async function runDrain(
       }
       if (end === 0) await sleep(polling ? POLL_EVERY_MS : WATCH_EVERY_MS);
     }
+    const walBytes = await walBytesBetween(
+      sql,
+      walBefore,
+      await currentWalLsn(sql),
+    );
     const rss = workers.map((w) => peakRssMb(w.pid) ?? NaN);
     await stopWorkers(workers); // each reports its final count on the way out
     const seconds = (end - start) / 1000;
@@ -68,6 +77,8 @@ export async function runDrain(
       seconds,
       startupMs: ready - start,
       rssMb: Math.max(...rss),
+      walBytesPerJob: walBytes / n,
+      walMb: walBytes / 1048576,
       handled: workers.reduce((sum, w) => sum + handled(w), 0),
     };
   } finally {

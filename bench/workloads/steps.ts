@@ -35,13 +35,23 @@ async function runToDone(
   }
 }
 
-/** Installs the system's schema, and the W4 history when `depth` > 0. */
-export async function setupSystem(ctx: RunContext, depth = 0): Promise<void> {
+/**
+ * Installs the system's schema, the W4 history when `depth` > 0, and `unserved` waiting jobs
+ * of a type no bench worker serves.
+ */
+export async function setupSystem(
+  ctx: RunContext,
+  depth = 0,
+  unserved = 0,
+): Promise<void> {
   const proc = BenchProcess.start({
-    ...ctx.system.setup(benchEnv(ctx, { BENCH_DEPTH: depth })),
+    ...ctx.system.setup(
+      benchEnv(ctx, { BENCH_DEPTH: depth, BENCH_UNSERVED: unserved }),
+    ),
     verbose: ctx.verbose,
   });
-  await runToDone(proc, 3 * MIN + depth * 1); // about 1 ms per history row is very generous
+  // About 1 ms per prefilled row is very generous.
+  await runToDone(proc, 3 * MIN + depth * 1 + unserved * 1);
 }
 
 /** Enqueues per `mode` in a fresh client process; returns the milliseconds it reported. */

@@ -6,6 +6,8 @@ const { Logger } = await load("graphile-worker");
 
 /** Task identifier every bench job uses. */
 export const TASK = "noop";
+/** Task identifier of W4's waiting jobs that no bench worker has. */
+export const UNSERVED_TASK = "unserved";
 
 /** A logger that keeps stdout for the protocol: warnings and errors only, on stderr. */
 export const logger = new Logger(() => (level, message) => {

@@ -8,6 +8,8 @@ const { PgBoss } = await load("pg-boss");
 export const QUEUE = "noop";
 /** A second queue holding part of the W4 retained history (same physical table, job_common). */
 export const OTHER_QUEUE = "other";
+/** A queue no bench worker works: W4's waiting jobs that stay waiting (also job_common). */
+export const UNSERVED_QUEUE = "unserved";
 
 /**
  * A started PgBoss instance. Workers turn on LISTEN/NOTIFY (`useListenNotify`); producers

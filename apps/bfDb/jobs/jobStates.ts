@@ -25,6 +25,7 @@ export const JOB_TRANSITIONS = {
   retry: { from: ["claimed", "running"], to: "available" },
   deadLetter: { from: ["claimed", "running"], to: "failed" },
   release: { from: ["claimed", "running"], to: "available" },
+  reapUnstarted: { from: ["claimed"], to: "available" },
   reapToRetry: { from: ["claimed", "running"], to: "available" },
   reapToDeadLetter: { from: ["claimed", "running"], to: "failed" },
   operatorRetry: { from: ["failed", "cancelled"], to: "available" },

@@ -1,9 +1,11 @@
 // Leases: expiry and reaping, fencing of a stale worker's late settles, heartbeat, and
-// attempts counted at claim so a job that kills its worker every time still ends failed.
+// attempts: a started job that kills its worker every time still ends failed, while a job its
+// worker only held (claimed ahead, never started) goes back uncharged.
 import assert from "node:assert/strict";
 import { bfDb } from "../bfDb.ts";
 import { dbTest } from "../testing/testDatabase.ts";
 import { BfJob } from "./BfJob.ts";
+import { MAX_UNCHARGED_RETURNS } from "../jobs/reapExpiredJobs.ts";
 import {
   databaseNow,
   jobRow,
@@ -13,9 +15,12 @@ import {
   waitForLeasesToExpire,
 } from "../testing/jobRows.ts";
 
-/** Claims one job for `workerId` with a 1 ms lease and waits until that lease has passed. */
+/**
+ * Claims and starts one job for `workerId` with a 1 ms lease and waits until that lease has
+ * passed: a worker that died while the job ran.
+ */
 async function claimAndAbandon(workerId: string): Promise<BfJob> {
-  const job = await BfJob.claimNext(workerId, { leaseMs: 1 });
+  const job = await BfJob.claimNext(workerId, { leaseMs: 1, start: true });
   assert.ok(job, `${workerId} should claim a job`);
   await waitForLeasesToExpire([job.id]);
   return job;
@@ -36,6 +41,7 @@ dbTest(
       type: "t",
       status: "available",
       workerId: "worker-dead",
+      charged: true,
     }]);
     const afterReap = await jobRow(created.id);
     assert.equal(afterReap.status, "available");
@@ -148,6 +154,46 @@ dbTest(
   },
 );
 
+dbTest(
+  "a job its worker held but never started is reaped uncharged (no attempt, no backoff), a bounded number of times",
+  async () => {
+    const created = await BfJob.create(
+      { type: "once", payload: {}, maxAttempts: 1 },
+      TEST_CV,
+    );
+    const before = await jobRow(created.id);
+    for (let round = 1; round <= MAX_UNCHARGED_RETURNS; round++) {
+      const held = await BfJob.claimNext(`worker-${round}`, { leaseMs: 1 });
+      assert.equal(held?.id, created.id);
+      assert.equal(held.props.attempts, 1, "charged while held");
+      await waitForLeasesToExpire([created.id]);
+      assert.deepEqual(await BfJob.reapExpired(), [{
+        id: created.id,
+        type: "once",
+        status: "available",
+        workerId: `worker-${round}`,
+        charged: false,
+      }]);
+      const after = await jobRow(created.id);
+      assert.equal(after.status, "available");
+      assert.equal(after.attempts, 0);
+      assert.equal(after.runAt, before.runAt, "no backoff");
+      assert.equal("error" in after, false, "the last error is untouched");
+      const notes = after.errors as { uncharged?: boolean; error: string }[];
+      assert.equal(notes.length, round);
+      assert.ok(notes.every((n) => n.uncharged === true));
+      assert.match(notes[round - 1].error, /not counted/);
+    }
+    // A job that keeps dying unstarted with its workers counts from now on: never forever.
+    await BfJob.claimNext("worker-last", { leaseMs: 1 });
+    await waitForLeasesToExpire([created.id]);
+    const [last] = await BfJob.reapExpired();
+    assert.equal(last.charged, true);
+    assert.equal(last.status, "failed");
+    assert.equal((await jobRow(created.id)).status, "failed");
+  },
+);
+
 dbTest("reapExpired(limit) reaps at most limit jobs per call", async () => {
   await BfJob.createMany(
     Array.from({ length: 5 }, (_, i) => ({ type: "t", payload: { i } })),
@@ -226,7 +272,7 @@ dbTest(
 );
 
 dbTest(
-  "attempts counted at claim: abandoned maxAttempts times, the job ends failed",
+  "attempts of started jobs: abandoned maxAttempts times, the job ends failed",
   async () => {
     const created = await BfJob.create(
       { type: "crashy", payload: {}, maxAttempts: 3 },
@@ -264,7 +310,7 @@ dbTest(
 );
 
 dbTest(
-  "attempts counted at claim: a job with maxAttempts 1 fails on its first lost lease",
+  "attempts of started jobs: a job with maxAttempts 1 fails on its first lost lease",
   async () => {
     const created = await BfJob.create(
       { type: "once", payload: {}, maxAttempts: 1 },
@@ -277,6 +323,7 @@ dbTest(
       type: "once",
       status: "failed",
       workerId: "worker-1",
+      charged: true,
     });
   },
 );
@@ -342,13 +389,14 @@ dbTest(
     assert.equal(reaped.length, 3);
     assert.ok(
       reaped.every((r) =>
-        r.workerId === "worker-doomed" && r.status === "available"
+        r.workerId === "worker-doomed" && r.status === "available" &&
+        !r.charged
       ),
     );
-    for (const r of reaped) await makeRunnableNow(r.id);
+    // Claimed but never started: back at once, their attempt refunded.
     const again = await BfJob.claimBatch("worker-survivor", { limit: 10 });
     assert.equal(again.length, 3);
-    assert.ok(again.every((job) => job.props.attempts === 2));
+    assert.ok(again.every((job) => job.props.attempts === 1));
     assert.deepEqual(
       new Set(
         await BfJob.completeMany(

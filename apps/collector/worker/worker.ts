@@ -346,6 +346,7 @@ export class Worker {
         jobType: outcome.type,
         deadWorkerId: outcome.workerId,
         status: outcome.status,
+        attemptCounted: outcome.charged,
       });
     }
     if (reaped.some((r) => r.status === "available")) this.#poke();

@@ -1,4 +1,5 @@
 import { BfValidationError } from "../errors.ts";
+import { isStorableString, jsonProblem } from "./jsonValue.ts";
 
 /** The kinds of field a node spec knows. */
 export type FieldKind = "string" | "number" | "boolean" | "json" | "enum";
@@ -191,27 +192,6 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-/** PostgreSQL's jsonb holds neither NUL characters nor lone UTF-16 surrogates. */
-function isStorableString(value: string): boolean {
-  return !value.includes("\u0000") && value.isWellFormed();
-}
-
-function isJson(value: unknown, depth = 0): boolean {
-  if (depth > 100) return false;
-  if (typeof value === "string") return isStorableString(value);
-  if (value === null || typeof value === "boolean") return true;
-  if (typeof value === "number") return Number.isFinite(value);
-  if (Array.isArray(value)) return value.every((v) => isJson(v, depth + 1));
-  if (typeof value === "object") {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return false;
-    return Object.entries(value as object).every(([k, v]) =>
-      isStorableString(k) && isJson(v, depth + 1)
-    );
-  }
-  return false;
-}
-
 /**
  * Checks `props` against `spec` for class `className`, filling defaults when `applyDefaults`.
  * Returns a new object; throws BfValidationError naming the class and field.
@@ -289,13 +269,17 @@ function checkField(
     case "boolean":
       if (typeof value !== "boolean") fail("a boolean");
       break;
-    case "json":
-      if (!isJson(value)) {
-        fail(
-          "a JSON value (plain objects, arrays, finite numbers, NUL-free strings)",
+    case "json": {
+      const problem = jsonProblem(value, name);
+      if (problem) {
+        throw new BfValidationError(
+          className,
+          name,
+          `expected a JSON value (plain objects, arrays, finite numbers, NUL-free strings): ${problem}`,
         );
       }
       break;
+    }
     case "enum":
       if (typeof value !== "string" || !field.values!.includes(value)) {
         throw new BfValidationError(

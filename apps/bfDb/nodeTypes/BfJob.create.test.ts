@@ -6,7 +6,8 @@ import { BfValidationError } from "../errors.ts";
 import { JOB_CHANNEL } from "../jobs/jobStates.ts";
 import { PostgresBackend } from "../storage/PostgresBackend.ts";
 import { dbTest } from "../testing/testDatabase.ts";
-import { BfJob, type BfJobInput } from "./BfJob.ts";
+import { BfJob, type BfJobInput, MAX_PAYLOAD_BYTES } from "./BfJob.ts";
+import { CurrentViewer } from "../CurrentViewer.ts";
 import { countJobs, jobRow, TEST_CV } from "../testing/jobRows.ts";
 import { waitFor } from "../testing/waitFor.ts";
 
@@ -438,3 +439,70 @@ dbTest(
     assert.equal(await countJobs(), 2);
   },
 );
+
+dbTest(
+  "payload limits: the broken part is named by its path, an oversized payload is refused before it is sent",
+  async () => {
+    const refuse = async (payload: unknown, pattern: RegExp) => {
+      const error = await BfJob.create({ type: "t", payload }, TEST_CV).then(
+        () => null,
+        (e) => e,
+      );
+      assert.ok(error instanceof BfValidationError, String(error));
+      assert.equal(error.field, "payload");
+      assert.match(error.message, pattern);
+    };
+    let deep: unknown = 1;
+    for (let i = 0; i < 101; i++) deep = { a: deep };
+    await refuse(
+      { b: [0, 0, 0, deep] },
+      /payload\.b\[3\](\.a)+: nesting deeper than 100/,
+    );
+    await refuse(
+      { x: { "odd key": [1, NaN] } },
+      /payload\.x\["odd key"\]\[1\]: NaN is not a JSON number/,
+    );
+    await refuse(
+      { when: new Date() },
+      /payload\.when: a Date is not a plain JSON object/,
+    );
+    await refuse({ s: "a\u0000b" }, /payload\.s: a string with a NUL/);
+    // 300 MB of string: refused at once, by length, with the limit in the message.
+    const huge = "x".repeat(300 * 1024 * 1024);
+    const started = performance.now();
+    await refuse(
+      { huge },
+      new RegExp(`larger than the limit of ${MAX_PAYLOAD_BYTES} bytes`),
+    );
+    const tookMs = performance.now() - started;
+    // Multi-byte characters count as their UTF-8 bytes.
+    await refuse(
+      { s: "é".repeat(MAX_PAYLOAD_BYTES / 2) },
+      /larger than the limit/,
+    );
+    assert.equal(
+      await countJobs(),
+      0,
+      `nothing written (refusal took ${tookMs} ms)`,
+    );
+
+    // 100 levels and a 200 KB payload are fine.
+    let ok: unknown = 1;
+    for (let i = 0; i < 99; i++) ok = { a: ok };
+    const big = { text: "y".repeat(200 * 1024), nested: ok };
+    const job = await BfJob.create({ type: "t", payload: big }, TEST_CV);
+    assert.deepEqual((await jobRow(job.id)).payload, big);
+  },
+);
+
+Deno.test("viewer ids: NUL, lone surrogates, empty and overlong ids are clear errors", () => {
+  for (const bad of ["", "a\u0000b", "\ud800", "o".repeat(201)]) {
+    assert.throws(
+      () => CurrentViewer.forOrg(bad),
+      /orgId must/,
+      JSON.stringify(bad),
+    );
+    assert.throws(() => CurrentViewer.forOrg("org", bad), /personId must/);
+  }
+  assert.equal(CurrentViewer.forOrg("o".repeat(200)).orgId.length, 200);
+});

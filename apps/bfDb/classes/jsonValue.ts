@@ -1,0 +1,131 @@
+/**
+ * What a json prop may hold, checked before anything is sent: plain objects, arrays, finite
+ * numbers, booleans, null and strings PostgreSQL's jsonb can store, nested at most
+ * {@linkcode MAX_JSON_DEPTH} deep and at most a given size as JSON text. A problem is reported
+ * with the path to the value that broke the rule, such as `payload.a.b[3]`.
+ *
+ * @module
+ */
+
+/** The deepest nesting a json prop may have (PostgreSQL itself refuses much deeper values). */
+export const MAX_JSON_DEPTH = 100;
+
+/** The default largest json prop, as UTF-8 JSON text: 16 MiB. */
+export const MAX_JSON_BYTES = 16 * 1024 * 1024;
+
+/** PostgreSQL's jsonb holds neither NUL characters nor lone UTF-16 surrogates. */
+export function isStorableString(value: string): boolean {
+  return !value.includes("\u0000") && value.isWellFormed();
+}
+
+/**
+ * The first reason `value` cannot be stored as a json prop (prefixed with its path under
+ * `path`), or null when it can.
+ *
+ * @example
+ * ```ts
+ * jsonProblem({ a: [1, NaN] }, "payload"); // "payload.a[1]: NaN is not a JSON number"
+ * ```
+ */
+export function jsonProblem(
+  value: unknown,
+  path: string,
+  maxBytes: number = MAX_JSON_BYTES,
+): string | null {
+  const budget = { left: maxBytes };
+  const problem = walk(value, path, 0, budget);
+  if (problem === TOO_LARGE) {
+    return `${path}: larger than the limit of ${maxBytes} bytes of JSON`;
+  }
+  return problem;
+}
+
+const TOO_LARGE = "\u0000too large";
+
+function walk(
+  value: unknown,
+  path: string,
+  depth: number,
+  budget: { left: number },
+): string | null {
+  if (depth > MAX_JSON_DEPTH) {
+    return `${path}: nesting deeper than ${MAX_JSON_DEPTH}`;
+  }
+  if (typeof value === "string") {
+    if (!spend(budget, jsonStringBytes(value, budget.left))) return TOO_LARGE;
+    return isStorableString(value)
+      ? null
+      : `${path}: a string with a NUL character or a lone surrogate`;
+  }
+  if (value === null || typeof value === "boolean") {
+    return spend(budget, 5) ? null : TOO_LARGE;
+  }
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) {
+      return `${path}: ${value} is not a JSON number`;
+    }
+    return spend(budget, String(value).length) ? null : TOO_LARGE;
+  }
+  if (Array.isArray(value)) {
+    if (!spend(budget, 2 + value.length)) return TOO_LARGE;
+    for (let i = 0; i < value.length; i++) {
+      const problem = walk(value[i], `${path}[${i}]`, depth + 1, budget);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  if (typeof value === "object") {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      return `${path}: a ${
+        proto?.constructor?.name ?? "non-plain object"
+      } is not a plain JSON object`;
+    }
+    if (!spend(budget, 2)) return TOO_LARGE;
+    for (const [key, item] of Object.entries(value as object)) {
+      const at = `${path}${keyPath(key)}`;
+      if (!isStorableString(key)) {
+        return `${at}: a key with a NUL character or a lone surrogate`;
+      }
+      if (!spend(budget, jsonStringBytes(key, budget.left) + 2)) {
+        return TOO_LARGE;
+      }
+      const problem = walk(item, at, depth + 1, budget);
+      if (problem) return problem;
+    }
+    return null;
+  }
+  return `${path}: ${
+    value === undefined ? "undefined" : `a ${typeof value}`
+  } is not a JSON value`;
+}
+
+function spend(budget: { left: number }, bytes: number): boolean {
+  budget.left -= bytes;
+  return budget.left >= 0;
+}
+
+/** UTF-8 bytes of `s` as a JSON string (quotes and escapes), or more than `cap` once past it. */
+function jsonStringBytes(s: string, cap: number): number {
+  if (s.length > cap) return cap + 1;
+  let bytes = 2;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) bytes += 2;
+    else if (c < 0x20) bytes += 6;
+    else if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c < 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+    if (bytes > cap) return bytes;
+  }
+  return bytes;
+}
+
+function keyPath(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key)
+    ? `.${key}`
+    : `[${JSON.stringify(key)}]`;
+}

@@ -276,3 +276,30 @@ dbTest(
     );
   },
 );
+
+dbTest(
+  "storage: a bulk raw INSERT through the bfdb view lands every row and still refuses a duplicate id",
+  async () => {
+    // One statement, 30,000 rows: the view's trigger locks one of 256 buckets per id, not one
+    // lock per row (which ran out of shared memory).
+    await bfDb.query(
+      `INSERT INTO bfdb (bf_gid, bf_oid, bf_cid, class_name, props, sort_value)
+       SELECT 'bulk-' || g, 'org_bulk', 'p', 'BfRecord',
+              '{"recordType": "song", "data": {}}', g
+       FROM generate_series(1, 30000) g`,
+    );
+    const [row] = await bfDb.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM bfdb_nodes WHERE bf_oid = 'org_bulk'",
+    );
+    assert.equal(row.n, 30_000);
+    const job = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
+    await assert.rejects(
+      bfDb.query(
+        `INSERT INTO bfdb (bf_gid, bf_oid, bf_cid, class_name, props, sort_value)
+         VALUES ($1, 'org_bulk', 'p', 'BfRecord', '{"recordType": "song", "data": {}}', 1)`,
+        [job.id],
+      ),
+      /duplicate key value violates unique constraint "bfdb_gid"/,
+    );
+  },
+);

@@ -11,37 +11,83 @@ export interface JobCount {
   count: number;
 }
 
+/** Runnable jobs of a (queue, type) pair that no live worker claims. */
+export interface UnhandledKind {
+  queue: string;
+  type: string;
+  available: number;
+  oldestAgeSeconds: number;
+}
+
 /** A snapshot of the queue for operators. */
 export interface JobStats {
   counts: JobCount[];
-  /** Seconds the oldest runnable available job has waited, or null when none waits. */
+  /**
+   * Seconds the oldest runnable available job that some live worker serves has waited, or
+   * null when none waits. Jobs nobody serves are in `unhandled` instead, so an alert on this
+   * figure fires on a queue that is stuck, not on a type whose worker is not deployed.
+   */
   oldestAvailableAgeSeconds: number | null;
+  /** Runnable jobs of (queue, type) pairs no live worker claims (see `bfdb_workers`). */
+  unhandled: UnhandledKind[];
+  /** Workers alive now. */
+  liveWorkers: number;
   failed: number;
   available: number;
   inFlight: number;
 }
 
-/** Counts jobs by type and status, and how long the oldest runnable job has waited. */
+/**
+ * Counts jobs by type and status, how long the oldest runnable job some live worker serves has
+ * waited, and the runnable jobs nobody serves.
+ */
 export async function jobStats(): Promise<JobStats> {
   const counts = await bfDb.query<JobCount>(
     `SELECT type, status, count(*)::int AS count
      FROM bfdb_jobs GROUP BY 1, 2 ORDER BY 1, 2`,
   );
-  const oldest = await bfDb.query<{ age: number | string | null }>(
-    `SELECT extract(epoch FROM now() - min(run_at))::float8 AS age
-     FROM bfdb_jobs_active WHERE status = 'available' AND run_at <= now()`,
+  const waiting = await bfDb.query<{
+    queue: string;
+    type: string;
+    available: number;
+    age: number | string;
+    served: boolean;
+  }>(
+    `WITH live AS (
+       SELECT DISTINCT k->>'queue' AS queue, k->>'type' AS type
+       FROM bfdb_workers w CROSS JOIN LATERAL jsonb_array_elements(w.kinds) k
+       WHERE w.expires_at > now()
+     ), waiting AS (
+       SELECT queue, type, count(*)::int AS available,
+              extract(epoch FROM now() - min(run_at))::float8 AS age
+       FROM bfdb_jobs_active WHERE status = 'available' AND run_at <= now()
+       GROUP BY 1, 2
+     )
+     SELECT w.queue, w.type, w.available, w.age, l.type IS NOT NULL AS served
+     FROM waiting w LEFT JOIN live l USING (queue, type)
+     ORDER BY w.queue, w.type`,
   );
+  const live = await bfDb.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM bfdb_workers WHERE expires_at > now()",
+  );
+  const servedAges = waiting.filter((w) => w.served).map((w) => Number(w.age));
   const sum = (status: string[]) =>
     counts.filter((c) => status.includes(c.status)).reduce(
       (n, c) => n + Number(c.count),
       0,
     );
-  const age = oldest[0]?.age;
   return {
     counts: counts.map((c) => ({ ...c, count: Number(c.count) })),
-    oldestAvailableAgeSeconds: age === null || age === undefined
+    oldestAvailableAgeSeconds: servedAges.length === 0
       ? null
-      : Number(age),
+      : Math.max(...servedAges),
+    unhandled: waiting.filter((w) => !w.served).map((w) => ({
+      queue: w.queue,
+      type: w.type,
+      available: Number(w.available),
+      oldestAgeSeconds: Number(w.age),
+    })),
+    liveWorkers: Number(live[0]?.n ?? 0),
     failed: sum(["failed"]),
     available: sum(["available"]),
     inFlight: sum(["claimed", "running"]),

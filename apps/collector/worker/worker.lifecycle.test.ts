@@ -5,6 +5,7 @@ import { z } from "zod";
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
+import { liveWorkers } from "@bfmono/apps/bfDb/jobs/workerRegistry.ts";
 import { dbTest } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
 import { JobAbort } from "./abortReasons.ts";
 import { defineHandler } from "./handler.ts";
@@ -146,5 +147,40 @@ dbTest(
     assert.equal(row.workerId, "worker-other");
     assert.equal(row.attempts, 1);
     assert.deepEqual(await statusCounts(), { running: 1 });
+  },
+);
+
+dbTest(
+  "a worker is in the registry of live workers while it runs, renewed by its heartbeat, and leaves it at stop",
+  async () => {
+    const gate = new Gate();
+    const held = defineHandler({
+      type: "registered",
+      schema: z.object({}),
+      async process() {
+        await gate.wait();
+      },
+    });
+    const w = await startTestWorker({
+      handlers: [held],
+      config: { concurrency: 2, leaseMs: 1_500 },
+    });
+    try {
+      const [entry] = await liveWorkers();
+      assert.equal(entry.workerId, w.worker.id);
+      assert.equal(entry.concurrency, 2);
+      assert.equal(entry.pid, Deno.pid);
+      assert.deepEqual(entry.kinds, [{ queue: "default", type: "registered" }]);
+      await BfJob.create({ type: "registered", payload: {} }, cv);
+      // Renewed past its 1.5 s lease, with the running count.
+      await waitFor(async () => {
+        const [now] = await liveWorkers();
+        return now?.running === 1 && now.lastSeen > entry.lastSeen;
+      }, "a renewal with the running job");
+    } finally {
+      gate.open();
+      await w.worker.stop();
+    }
+    assert.deepEqual(await liveWorkers(), []);
   },
 );

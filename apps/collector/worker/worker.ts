@@ -2,6 +2,12 @@ import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { JOB_CHANNEL } from "@bfmono/apps/bfDb/jobs/jobStates.ts";
 import type { ReapOutcome } from "@bfmono/apps/bfDb/jobs/reapExpiredJobs.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
+import { DEFAULT_QUEUE } from "@bfmono/apps/bfDb/jobs/claimJobs.ts";
+import {
+  registerWorker,
+  renewWorker,
+  unregisterWorker,
+} from "@bfmono/apps/bfDb/jobs/workerRegistry.ts";
 import type { Unlisten } from "@bfmono/apps/bfDb/storage/BfDbBackend.ts";
 import { createLogger, type Logger } from "@bfmono/packages/logger/logger.ts";
 import { JobAbort } from "./abortReasons.ts";
@@ -109,6 +115,14 @@ export class Worker {
       ],
       onRenewed: (held, sentAt) => this.#onRenewed(held, sentAt),
       beforeRenewal: () => this.#unlisten ? Promise.resolve() : this.#listen(),
+      renewRegistration: async () => {
+        const found = await renewWorker(
+          this.id,
+          this.config.leaseMs,
+          this.#running.size,
+        );
+        if (!found && !this.#stopping) await this.#register();
+      },
     });
   }
 
@@ -144,6 +158,9 @@ export class Worker {
   /** Starts listening, the maintenance duties and the claim loop. */
   async start(): Promise<void> {
     await this.#listen();
+    await this.#register().catch((error) =>
+      this.#databaseError("register", error)
+    );
     const hooks = this.#dutyHooks();
     const poll = new Periodic({
       name: "poll",
@@ -161,12 +178,13 @@ export class Worker {
     const pruner = prunerDuty({
       ...hooks,
       retention: this.config.retention,
-      onPruned: ({ completed, failed }) => {
-        if (completed.removed + failed.removed === 0) return;
+      onPruned: ({ completed, failed, deadWorkers }) => {
+        if (completed.removed + failed.removed + deadWorkers === 0) return;
         this.logger.info("finished jobs pruned", {
           completed: completed.removed,
           failed: failed.removed,
           partitionsDropped: completed.partitions + failed.partitions,
+          deadWorkersRemoved: deadWorkers,
         });
       },
     });
@@ -193,6 +211,21 @@ export class Worker {
       ...this.config,
     });
     this.#loop = this.#claimLoop();
+  }
+
+  /** Adds this worker to the registry of live workers (renewed by the heartbeat). */
+  #register(): Promise<void> {
+    return registerWorker({
+      workerId: this.id,
+      host: Deno.hostname(),
+      pid: Deno.pid,
+      concurrency: this.config.concurrency,
+      kinds: this.registry.types.map((type) => ({
+        queue: DEFAULT_QUEUE,
+        type,
+      })),
+      leaseMs: this.config.leaseMs,
+    });
   }
 
   async #listen(): Promise<void> {
@@ -399,6 +432,11 @@ export class Worker {
       Date.now() + Math.max(5_000, this.config.leaseMs),
     );
     await Promise.all(this.#duties.map((duty) => duty.stop(5_000)));
+    await unregisterWorker(this.id).catch((error) =>
+      this.logger.warn("could not remove this worker from the registry", {
+        error,
+      })
+    );
     await this.#unlisten?.().catch(() => {});
     this.logger.info("worker stopped", { unsettled: left });
   }

@@ -16,6 +16,8 @@ export interface HeartbeatHost extends DutyHooks {
   onRenewed(held: Set<string>, sentAt: number): void;
   /** Runs before each renewal (the worker re-subscribes to wake-ups it lost). */
   beforeRenewal?(): Promise<void>;
+  /** Renews the worker's own entry in the registry of live workers, busy or idle. */
+  renewRegistration?(): Promise<void>;
 }
 
 /** How often to renew: three times per lease, so one missed beat does not lose jobs. */
@@ -24,8 +26,8 @@ export function heartbeatIntervalMs(leaseMs: number): number {
 }
 
 /**
- * The heartbeat duty: extends the leases of the jobs a worker holds, one renewal at a time, and
- * tells the worker which it lost (their lease lapsed and another worker may own them now).
+ * The heartbeat duty: renews the worker's registry entry, extends the leases of the jobs a
+ * worker holds, one renewal at a time, and tells the worker which it lost (their lease lapsed and another worker may own them now).
  *
  * @example
  * ```ts
@@ -67,9 +69,13 @@ export class Heartbeat {
   async #renew(): Promise<void> {
     const host = this.#host;
     await host.beforeRenewal?.();
+    await host.renewRegistration?.();
     const sentAt = performance.now();
     const ids = host.heldIds();
-    if (ids.length === 0) return;
+    if (ids.length === 0) {
+      host.onOk();
+      return;
+    }
     const held = new Set(
       await BfJob.heartbeat(host.workerId, host.leaseMs, ids),
     );

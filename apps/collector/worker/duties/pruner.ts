@@ -3,6 +3,7 @@ import {
   pruneFinishedJobs,
   type PruneResult,
 } from "@bfmono/apps/bfDb/jobs/pruneJobs.ts";
+import { sweepDeadWorkers } from "@bfmono/apps/bfDb/jobs/workerRegistry.ts";
 import type { DutyHooks } from "./dutyHooks.ts";
 import { Periodic } from "./periodic.ts";
 
@@ -27,16 +28,24 @@ const PRUNER_INTERVAL_MS = 3_600_000;
 export interface PrunerHost extends DutyHooks {
   retention: Retention;
   /** Called with what one pass removed, per table. */
-  onPruned(result: { completed: PruneResult; failed: PruneResult }): void;
+  onPruned(result: PruneOutcome): void;
+}
+
+/** What one pass removed: finished jobs per table, and registry entries of long-dead workers. */
+export interface PruneOutcome {
+  completed: PruneResult;
+  failed: PruneResult;
+  deadWorkers: number;
 }
 
 /**
  * One pass: creates the day partitions of finished jobs for today and the next two days, then
- * removes whole days of finished jobs past their retention (see `pruneFinishedJobs`).
+ * removes whole days of finished jobs past their retention (see `pruneFinishedJobs`), and the
+ * registry entries of workers dead for an hour.
  */
 export async function pruneOnce(
   retention: Retention,
-): Promise<{ completed: PruneResult; failed: PruneResult }> {
+): Promise<PruneOutcome> {
   await ensureJobPartitions(2);
   return {
     completed: await pruneFinishedJobs(
@@ -44,6 +53,7 @@ export async function pruneOnce(
       retention.completedMs,
     ),
     failed: await pruneFinishedJobs("bfdb_jobs_failed", retention.failedMs),
+    deadWorkers: await sweepDeadWorkers(),
   };
 }
 

@@ -1,0 +1,126 @@
+/**
+ * The registry of live workers (`bfdb_workers`): each worker registers at start, its heartbeat
+ * renews the entry like a lease, it removes itself at a graceful stop, and entries of workers
+ * that died are swept once long expired. Operators read it to see who is alive and which
+ * (queue, type) pairs no live worker serves.
+ *
+ * @module
+ */
+import { bfDb } from "../bfDb.ts";
+import type { JobTransition } from "./jobStates.ts";
+
+/** The transitions this file's SQL performs: none (it never touches a job row). */
+export const performs: readonly JobTransition[] = [];
+
+/** A (queue, type) pair a worker claims. */
+export interface JobKind {
+  queue: string;
+  type: string;
+}
+
+/** What a worker says about itself when it registers. */
+export interface WorkerRegistration {
+  workerId: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  kinds: readonly JobKind[];
+  /** How long the entry stays alive without a renewal. */
+  leaseMs: number;
+}
+
+/** A registry entry as operators see it. */
+export interface LiveWorker {
+  workerId: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  kinds: JobKind[];
+  startedAt: string;
+  lastSeen: string;
+  running: number;
+}
+
+/** Entries expired this long are swept: long enough for an operator to notice the death. */
+export const DEAD_WORKER_RETENTION_MS = 3_600_000;
+
+/** Adds (or refreshes) the worker's entry. */
+export async function registerWorker(w: WorkerRegistration): Promise<void> {
+  await bfDb.query(
+    `INSERT INTO bfdb_workers (worker_id, host, pid, concurrency, kinds, expires_at)
+     VALUES ($1, $2, $3, $4, $5::text::jsonb, now() + $6::int * interval '1 millisecond')
+     ON CONFLICT (worker_id) DO UPDATE SET
+       host = EXCLUDED.host, pid = EXCLUDED.pid, concurrency = EXCLUDED.concurrency,
+       kinds = EXCLUDED.kinds, last_seen = now(), expires_at = EXCLUDED.expires_at`,
+    [
+      w.workerId,
+      w.host,
+      w.pid,
+      w.concurrency,
+      JSON.stringify(w.kinds),
+      w.leaseMs,
+    ],
+  );
+}
+
+/** Renews the worker's entry for `leaseMs` and records how many jobs it runs; false if gone. */
+export async function renewWorker(
+  workerId: string,
+  leaseMs: number,
+  running: number,
+): Promise<boolean> {
+  const rows = await bfDb.query(
+    `UPDATE bfdb_workers SET last_seen = now(), running = $3,
+       expires_at = now() + $2::int * interval '1 millisecond'
+     WHERE worker_id = $1 RETURNING 1`,
+    [workerId, leaseMs, running],
+  );
+  return rows.length === 1;
+}
+
+/** Removes the worker's entry (a graceful stop). */
+export async function unregisterWorker(workerId: string): Promise<void> {
+  await bfDb.query("DELETE FROM bfdb_workers WHERE worker_id = $1", [
+    workerId,
+  ]);
+}
+
+/** Removes entries expired longer than `olderThanMs` ago; returns how many. */
+export async function sweepDeadWorkers(
+  olderThanMs: number = DEAD_WORKER_RETENTION_MS,
+): Promise<number> {
+  const rows = await bfDb.query(
+    `DELETE FROM bfdb_workers
+     WHERE expires_at < now() - $1::int * interval '1 millisecond' RETURNING 1`,
+    [olderThanMs],
+  );
+  return rows.length;
+}
+
+/** The workers alive now (entry not expired), oldest first. */
+export async function liveWorkers(): Promise<LiveWorker[]> {
+  const rows = await bfDb.query<{
+    worker_id: string;
+    host: string;
+    pid: number;
+    concurrency: number;
+    kinds: JobKind[] | string;
+    started_at: string;
+    last_seen: string;
+    running: number;
+  }>(
+    `SELECT worker_id, host, pid, concurrency, kinds, bfdb_iso(started_at) AS started_at,
+            bfdb_iso(last_seen) AS last_seen, running
+     FROM bfdb_workers WHERE expires_at > now() ORDER BY started_at, worker_id`,
+  );
+  return rows.map((r) => ({
+    workerId: r.worker_id,
+    host: r.host,
+    pid: Number(r.pid),
+    concurrency: Number(r.concurrency),
+    kinds: typeof r.kinds === "string" ? JSON.parse(r.kinds) : r.kinds,
+    startedAt: r.started_at,
+    lastSeen: r.last_seen,
+    running: Number(r.running),
+  }));
+}

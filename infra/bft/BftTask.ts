@@ -31,6 +31,8 @@ export interface BftTask {
   description: string;
   /** Synopsis without the leading `bft`, e.g. `"jobs retry ID | --failed [--type T]"`. */
   usage?: string;
+  /** More lines shown after the description by `bft help TASK`, e.g. what each argument means. */
+  details?: string;
   /** Runs the task with the arguments after its name; resolves to the exit code. Throw a `UsageError` for bad arguments (exit 2). */
   run: (args: string[]) => Promise<number>;
 }

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { parseArgs, parseDuration, parseInteger, UsageError } from "./args.ts";
+import {
+  parseArgs,
+  parseDuration,
+  parseInteger,
+  quoteValue,
+  UsageError,
+} from "./args.ts";
 
 Deno.test("parseArgs: --flag value, --flag=value, booleans, positionals", () => {
   const r = parseArgs(
@@ -55,6 +61,13 @@ Deno.test("parseArgs: bad arguments throw UsageError with a clear message", () =
     [["--type", "a", "--type=b"], /^--type given twice$/],
     [["--failed=yes"], /^--failed takes no value \(or true\|false\)$/],
     [["a", "b", "c"], /^unexpected argument c$/],
+    // What cannot be shown as typed is quoted, so the message stays one line.
+    [["--no\npe"], /^unknown flag "--no\\npe"$/],
+    [
+      ["a", "b", '{\n"x": 1\n}'],
+      /^unexpected argument "\{\\n\\"x\\": 1\\n\}"$/,
+    ],
+    [["a", "b", ""], /^unexpected argument ""$/],
   ];
   for (const [args, re] of cases) {
     assert.throws(
@@ -100,4 +113,30 @@ Deno.test("parseDuration: units and compound durations", () => {
     () => parseDuration("soon", "--older-than"),
     /--older-than must be a duration like 30s, 15m, 12h, 7d or 1h30m \(at most 100 years\), got "soon"/,
   );
+});
+
+Deno.test("quoteValue: JSON-quoted on one line, long values cut short", () => {
+  assert.equal(quoteValue("a\nb"), '"a\\nb"');
+  assert.equal(quoteValue("x".repeat(80)), JSON.stringify("x".repeat(80)));
+  assert.equal(
+    quoteValue("y".repeat(100_000)),
+    `${JSON.stringify("y".repeat(80))}… (100000 characters)`,
+  );
+  assert.throws(
+    () => parseInteger("9".repeat(10_000), "--limit", 1, 10),
+    (e) =>
+      e instanceof UsageError && e.message.length < 200 &&
+      e.message.endsWith("… (10000 characters)"),
+  );
+});
+
+Deno.test("parseDuration: more than 100 years is a UsageError, not an overflow", () => {
+  assert.equal(parseDuration("5200w", "d"), 5200 * 604_800_000);
+  for (const bad of ["99999999d", "36501d", `${"9".repeat(400)}ms`]) {
+    assert.throws(
+      () => parseDuration(bad, "--older-than"),
+      /^UsageError: --older-than must be a duration .* \(at most 100 years\)/,
+      bad,
+    );
+  }
 });

@@ -76,7 +76,9 @@ export function parseArgs<
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     const inline = eq < 0 ? undefined : arg.slice(eq + 1);
     if (!arg.startsWith("--") || !(strings.has(name) || booleans.has(name))) {
-      throw new UsageError(`unknown flag ${eq < 0 ? arg : arg.slice(0, eq)}`);
+      throw new UsageError(
+        `unknown flag ${showArg(eq < 0 ? arg : arg.slice(0, eq))}`,
+      );
     }
     if (given.has(name)) throw new UsageError(`--${name} given twice`);
     given.add(name);
@@ -101,14 +103,31 @@ export function parseArgs<
     throw new UsageError(`expected at least ${min} argument(s)`);
   }
   if (positionals.length > max) {
-    throw new UsageError(`unexpected argument ${positionals[max]}`);
+    throw new UsageError(`unexpected argument ${showArg(positionals[max])}`);
   }
   return { flags: flags as ParsedArgs<S, B>["flags"], positionals };
+}
+
+/** An argument as typed when it is a short printable word, else quoted (one line, cut short). */
+function showArg(arg: string): string {
+  return /^[!-~]{1,80}$/.test(arg) ? arg : quoteValue(arg);
 }
 
 /** True for `-x`/`--x` forms; `-`, `-1` and `-1.5` count as values. */
 function isFlag(arg: string): boolean {
   return arg.length > 1 && arg.startsWith("-") && !/^-\d/.test(arg);
+}
+
+/** The longest part of a bad value an error message repeats. */
+const QUOTE_MAX = 80;
+
+/** `value` as a JSON string for an error message, cut short so the message stays one short line. */
+export function quoteValue(value: string): string {
+  return value.length <= QUOTE_MAX
+    ? JSON.stringify(value)
+    : `${
+      JSON.stringify(value.slice(0, QUOTE_MAX))
+    }… (${value.length} characters)`;
 }
 
 /** Parses a whole number within [min, max]; `name` labels the error. */
@@ -122,7 +141,7 @@ export function parseInteger(
   if (!Number.isSafeInteger(n) || n < min || n > max) {
     throw new UsageError(
       `${name} must be a whole number from ${min} to ${max}, got ${
-        JSON.stringify(value)
+        quoteValue(value)
       }`,
     );
   }
@@ -138,7 +157,7 @@ export function parseDuration(value: string, name: string): number {
   if (ms === null) {
     throw new UsageError(
       `${name} must be ${DURATION_EXAMPLES} (at most 100 years), got ${
-        JSON.stringify(value)
+        quoteValue(value)
       }`,
     );
   }

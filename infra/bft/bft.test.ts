@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import {
+  DEFAULT_TASKS_DIR,
   discoverTasks,
+  formatGroupHelp,
   formatHelp,
   formatTaskUsage,
   main,
@@ -24,7 +26,7 @@ Tasks:
   jobs status  Show queue counts
   throws       Throw an error
 
-Run \`bft help TASK\` for a task's usage.
+Run \`bft help TASK\` for a task's usage, \`bft help GROUP\` for a group's tasks.
 `;
 
 /** Runs main() in-process against `dir`, capturing stdout and stderr. */
@@ -86,6 +88,9 @@ Deno.test("discoverTasks rejects malformed task files, naming the file", async (
     ["multi-line description", {
       "a.bft.ts": task(`name: "a", description: "d\\ne"`),
     }, /description must be one non-empty line/],
+    ["details not a string", {
+      "a.bft.ts": task(`name: "a", description: "d", details: 1`),
+    }, /details must be a string/],
     ["no run", {
       "a.bft.ts": `export const bftTask = { name: "a", description: "d" };\n`,
     }, /run must be a function/],
@@ -163,11 +168,85 @@ Deno.test("help TASK and TASK --help show that task's usage", async () => {
     stdout: usage,
     stderr: "",
   });
-  assert.equal((await run(["help", "db"])).code, 2);
   assert.equal(
     formatTaskUsage({ name: "db migrate", description: "D" } as BftTask),
     "Usage: bft db migrate\n\nD\n",
   );
+  assert.equal(
+    formatTaskUsage({
+      name: "a",
+      description: "D",
+      usage: "a X",
+      details: "  X  what X is",
+    } as BftTask),
+    "Usage: bft a X\n\nD\n\n  X  what X is\n",
+  );
+});
+
+const DB_GROUP_HELP = `Usage: bft db TASK [ARGS…]
+
+Tasks in db:
+  db migrate  Apply migrations
+
+Run \`bft help db TASK\` for a task's usage.
+`;
+
+Deno.test("help GROUP, GROUP --help and GROUP -h list the group's tasks, exit 0", async () => {
+  for (const argv of [["help", "db"], ["db", "--help"], ["db", "-h"]]) {
+    assert.deepEqual(await run(argv), {
+      code: 0,
+      stdout: DB_GROUP_HELP,
+      stderr: "",
+    }, argv.join(" "));
+  }
+  // A task that is also a group shows its usage, then the tasks under it.
+  const jobs = [
+    "Usage: bft jobs\n\nGeneric jobs command\n",
+    "Tasks in jobs:\n  jobs status  Show queue counts\n",
+  ].join("\n");
+  for (const argv of [["help", "jobs"], ["jobs", "--help"]]) {
+    assert.deepEqual(await run(argv), { code: 0, stdout: jobs, stderr: "" });
+  }
+  // The group alone runs nothing: exit 2, and what it holds on stderr.
+  assert.deepEqual(await run(["db"]), {
+    code: 2,
+    stdout: "",
+    stderr: `bft: "db" is a group of tasks; name one\n\n${DB_GROUP_HELP}`,
+  });
+  // Not a group, or a group's unknown task: still unknown.
+  assert.equal((await run(["help", "d"])).code, 2);
+  assert.equal((await run(["help", "db", "nope"])).code, 2);
+  assert.equal((await run(["db", "nope", "--help"])).code, 2);
+});
+
+Deno.test("every group of the real tasks answers help GROUP and GROUP --help with its tasks", async () => {
+  const tasks = await discoverTasks(DEFAULT_TASKS_DIR);
+  const groups = [
+    ...new Set(
+      tasks.filter((t) => t.name.includes(" ")).map((t) =>
+        t.name.split(" ")[0]
+      ),
+    ),
+  ];
+  assert.ok(groups.includes("jobs") && groups.includes("db"), `${groups}`);
+  for (const group of groups) {
+    const inGroup = tasks.filter((t) => t.name.startsWith(`${group} `));
+    for (const argv of [["help", group], [group, "--help"], [group, "-h"]]) {
+      const r = await run(argv, DEFAULT_TASKS_DIR);
+      assert.equal(r.code, 0, `${argv.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stderr, "");
+      assert.equal(r.stdout, formatGroupHelp([group], tasks));
+      for (const t of inGroup) {
+        assert.ok(
+          r.stdout.includes(`  ${t.name}  `) &&
+            r.stdout.includes(t.description),
+          `${argv.join(" ")} lacks ${t.name}:\n${r.stdout}`,
+        );
+      }
+      const listed = r.stdout.split("\n").filter((l) => /^ {2}\S/.test(l));
+      assert.equal(listed.length, inGroup.length, r.stdout);
+    }
+  }
 });
 
 Deno.test("an unknown task prints usage to stderr and exits 2", async () => {
@@ -175,6 +254,10 @@ Deno.test("an unknown task prints usage to stderr and exits 2", async () => {
   assert.equal(r.code, 2);
   assert.equal(r.stdout, "");
   assert.equal(r.stderr, `bft: unknown task "nope"\n\n${FIXTURE_HELP}`);
+  // Whatever was typed, the complaint stays on one line.
+  const odd = await run(["no\npe"]);
+  assert.equal(odd.code, 2);
+  assert.equal(odd.stderr.split("\n")[0], 'bft: unknown task "no\\npe"');
   // A known first word lists only the tasks under it.
   const db = await run(["db", "rollback", "x"]);
   assert.equal(db.code, 2);
@@ -229,6 +312,35 @@ Deno.test("a run() that does not resolve to an exit code exits 1", async () => {
   }
 });
 
+Deno.test("a usage error names where a task's details are instead of repeating them", async () => {
+  const args = new URL("./args.ts", import.meta.url).href;
+  const dir = await tempTasks({
+    "a.bft.ts": `import { UsageError } from "${args}";
+export const bftTask = {
+  name: "a b",
+  description: "D",
+  usage: "a b X",
+  details: "  X  what X is",
+  run: () => Promise.reject(new UsageError("X is wrong")),
+};
+`,
+  });
+  try {
+    assert.deepEqual(await run(["a", "b"], dir), {
+      code: 2,
+      stdout: "",
+      stderr: "bft a b: X is wrong\n\nUsage: bft a b X\n\nD\n" +
+        "\nRun `bft help a b` for what each argument means.\n",
+    });
+    assert.equal(
+      (await run(["help", "a", "b"], dir)).stdout,
+      "Usage: bft a b X\n\nD\n\n  X  what X is\n",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("bad flags to a multi-word task print its usage and exit 2", async () => {
   const r = await run(["jobs", "status", "--bogus"]);
   assert.equal(r.code, 2);
@@ -266,6 +378,15 @@ Deno.test("infra/bin/bft help works from another directory with the real tasks",
   const r = await launch(["help"], join(REPO, "apps"));
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^Usage: bft TASK \[ARGS…\]\n\nTasks:\n/);
+  for (const argv of [["jobs", "--help"], ["help", "jobs"]]) {
+    const jobs = await launch(argv, join(REPO, "apps"));
+    assert.equal(jobs.code, 0, jobs.stderr);
+    assert.match(
+      jobs.stdout,
+      /^Usage: bft jobs TASK \[ARGS…\]\n\nTasks in jobs:\n/,
+    );
+    assert.match(jobs.stdout, /\n {2}jobs enqueue {2}Enqueue a job/);
+  }
 });
 
 Deno.test("infra/bin/bft passes args and exit codes through", async () => {

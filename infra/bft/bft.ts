@@ -5,15 +5,17 @@
  * picks the task whose name is the longest prefix of the arguments (names may
  * have several words, e.g. `jobs status`), runs it and exits with its code.
  * `bft`, `bft help` and `bft --help` list the tasks; `bft help TASK` and
- * `bft TASK --help` show one task's usage. Unknown tasks and bad arguments
- * print usage to stderr and exit 2; a task that throws exits 1.
+ * `bft TASK --help` show one task's usage. The leading words of several-word
+ * names make groups (`jobs`, `db`): `bft help GROUP` and `bft GROUP --help`
+ * list the tasks in one. Unknown tasks and bad arguments print usage to
+ * stderr and exit 2; a task that throws exits 1.
  *
  * @module
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { BftTask } from "./BftTask.ts";
-import { UsageError } from "./args.ts";
+import { quoteValue, UsageError } from "./args.ts";
 
 /** The tasks directory used when none is given. */
 export const DEFAULT_TASKS_DIR: URL = new URL("./tasks/", import.meta.url);
@@ -58,7 +60,10 @@ function checkTask(t: unknown, file: string): BftTask {
   if (typeof t !== "object" || t === null) {
     throw bad("must export `bftTask: BftTask`");
   }
-  const { name, description, usage, run } = t as Record<string, unknown>;
+  const { name, description, usage, details, run } = t as Record<
+    string,
+    unknown
+  >;
   if (typeof name !== "string" || !NAME_RE.test(name)) {
     throw bad(`bad name ${JSON.stringify(name)}: lowercase words, one space`);
   }
@@ -70,6 +75,9 @@ function checkTask(t: unknown, file: string): BftTask {
   }
   if (usage !== undefined && typeof usage !== "string") {
     throw bad("usage must be a string");
+  }
+  if (details !== undefined && typeof details !== "string") {
+    throw bad("details must be a string");
   }
   if (typeof run !== "function") throw bad("run must be a function");
   return t as BftTask;
@@ -103,24 +111,87 @@ export function matchTask(
   return best && { task: best, args: argv.slice(bestLen) };
 }
 
+/** The tasks whose names start with the words of `group` (and have more words). */
+export function groupTasks(
+  tasks: readonly BftTask[],
+  group: readonly string[],
+): BftTask[] {
+  return tasks.filter((t) => {
+    const words = t.name.split(" ");
+    return words.length > group.length && group.every((w, i) => words[i] === w);
+  });
+}
+
+/** The longest run of leading `argv` words that is a group (a proper prefix of some task name). */
+function matchGroup(
+  tasks: readonly BftTask[],
+  argv: readonly string[],
+): string[] | undefined {
+  for (let n = argv.length; n > 0; n--) {
+    const group = argv.slice(0, n);
+    if (groupTasks(tasks, group).length > 0) return group;
+  }
+  return undefined;
+}
+
+function taskRows(tasks: readonly BftTask[]): string[] {
+  const width = Math.max(0, ...tasks.map((t) => t.name.length));
+  return tasks.map((t) => `  ${t.name.padEnd(width)}  ${t.description}`);
+}
+
 /** The `bft help` text: usage line and the tasks with their descriptions. */
 export function formatHelp(tasks: readonly BftTask[]): string {
-  const width = Math.max(0, ...tasks.map((t) => t.name.length));
-  const rows = tasks.map((t) => `  ${t.name.padEnd(width)}  ${t.description}`);
+  const rows = taskRows(tasks);
   return [
     "Usage: bft TASK [ARGS…]",
     "",
     "Tasks:",
     ...(rows.length ? rows : ["  (none)"]),
     "",
-    "Run `bft help TASK` for a task's usage.",
+    "Run `bft help TASK` for a task's usage, `bft help GROUP` for a group's tasks.",
     "",
   ].join("\n");
 }
 
-/** The usage text for one task. */
-export function formatTaskUsage(task: BftTask): string {
-  return `Usage: bft ${task.usage ?? task.name}\n\n${task.description}\n`;
+/** The `bft help GROUP` text: the tasks under the words of `group`, with their descriptions. */
+export function formatGroupHelp(
+  group: readonly string[],
+  tasks: readonly BftTask[],
+): string {
+  const name = group.join(" ");
+  return [
+    `Usage: bft ${name} TASK [ARGS…]`,
+    "",
+    `Tasks in ${name}:`,
+    ...taskRows(groupTasks(tasks, group)),
+    "",
+    `Run \`bft help ${name} TASK\` for a task's usage.`,
+    "",
+  ].join("\n");
+}
+
+/** The usage text for one task, with the tasks under its name when `tasks` holds any. */
+export function formatTaskUsage(
+  task: BftTask,
+  tasks: readonly BftTask[] = [],
+): string {
+  const sub = groupTasks(tasks, task.name.split(" "));
+  return [
+    `Usage: bft ${task.usage ?? task.name}`,
+    "",
+    task.description,
+    ...(task.details === undefined ? [] : ["", task.details]),
+    ...(sub.length ? ["", `Tasks in ${task.name}:`, ...taskRows(sub)] : []),
+    "",
+  ].join("\n");
+}
+
+/** What follows a usage error: the synopsis and description, and where the details are. */
+function formatUsageReminder(task: BftTask): string {
+  const more = task.details === undefined
+    ? ""
+    : `\nRun \`bft help ${task.name}\` for what each argument means.\n`;
+  return formatTaskUsage({ ...task, details: undefined }) + more;
 }
 
 /** Where {@linkcode main} finds tasks and writes text (injectable for tests). */
@@ -143,21 +214,38 @@ export async function main(
   const tasks = await discoverTasks(options.tasksDir ?? DEFAULT_TASKS_DIR);
   const [first = "help", ...rest] = argv;
   if (first === "help" || HELP_FLAGS.includes(first)) {
-    const m = matchTask(tasks, rest);
-    if (rest.length > 0 && m?.args.length !== 0) {
-      return unknown(tasks, rest, err);
+    if (rest.length === 0) {
+      out(formatHelp(tasks));
+      return 0;
     }
-    out(m ? formatTaskUsage(m.task) : formatHelp(tasks));
-    return 0;
+    const m = matchTask(tasks, rest);
+    if (m?.args.length === 0) {
+      out(formatTaskUsage(m.task, tasks));
+      return 0;
+    }
+    const group = matchGroup(tasks, rest);
+    if (group?.length === rest.length) {
+      out(formatGroupHelp(group, tasks));
+      return 0;
+    }
+    return unknown(tasks, rest, err);
   }
   const m = matchTask(tasks, argv);
-  if (!m) return unknown(tasks, argv, err);
+  if (!m) {
+    // `bft jobs --help`: a group's words, then a help flag.
+    const group = matchGroup(tasks, argv);
+    if (group && HELP_FLAGS.includes(argv[group.length])) {
+      out(formatGroupHelp(group, tasks));
+      return 0;
+    }
+    return unknown(tasks, argv, err);
+  }
   const { task, args } = m;
   const end = args.indexOf("--");
   if (
     (end < 0 ? args : args.slice(0, end)).some((a) => HELP_FLAGS.includes(a))
   ) {
-    out(formatTaskUsage(task));
+    out(formatTaskUsage(task, tasks));
     return 0;
   }
   let code: unknown;
@@ -165,7 +253,7 @@ export async function main(
     code = await task.run(args);
   } catch (e) {
     if (e instanceof UsageError) {
-      err(`bft ${task.name}: ${e.message}\n\n${formatTaskUsage(task)}`);
+      err(`bft ${task.name}: ${e.message}\n\n${formatUsageReminder(task)}`);
       return 2;
     }
     err(`bft ${task.name}: ${e instanceof Error ? e.stack : String(e)}\n`);
@@ -189,8 +277,20 @@ function unknown(
   // How many leading words of argv some longer task name shares, e.g. `jobs`.
   const depth = Math.max(0, ...tasks.map((t) => sharedWords(t.name, argv)));
   const related = tasks.filter((t) => sharedWords(t.name, argv) === depth);
+  if (depth > 0 && argv.length === depth) {
+    err(
+      `bft: ${quoteValue(argv.join(" "))} is a group of tasks; name one\n\n${
+        formatGroupHelp(argv, tasks)
+      }`,
+    );
+    return 2;
+  }
   const shown = argv.slice(0, depth + 1).join(" ");
-  err(`bft: unknown task "${shown}"\n\n${formatHelp(depth ? related : tasks)}`);
+  err(
+    `bft: unknown task ${quoteValue(shown)}\n\n${
+      formatHelp(depth ? related : tasks)
+    }`,
+  );
   return 2;
 }
 

@@ -1,6 +1,7 @@
 import type { BftTask } from "@bfmono/infra/bft/BftTask.ts";
 import { parseArgs, parseInteger } from "@bfmono/infra/bft/args.ts";
 import { formatTable } from "@bfmono/infra/bft/formatTable.ts";
+import { parseJobName, parseJobStatus } from "@bfmono/infra/bft/jobArgs.ts";
 import { withOperator } from "@bfmono/infra/bft/operatorConnection.ts";
 
 /** `bft jobs list`: jobs by status and type, with attempts and last error. */
@@ -17,12 +18,14 @@ export const bftTask: BftTask = {
     const limit = flags.limit === undefined
       ? 50
       : parseInteger(flags.limit, "--limit", 1, 10_000);
+    const status = flags.status === undefined
+      ? undefined
+      : parseJobStatus(flags.status, "--status");
+    const type = flags.type === undefined
+      ? undefined
+      : parseJobName(flags.type, "--type", "job type");
     return await withOperator(async (ops) => {
-      const jobs = await ops.list({
-        status: flags.status,
-        type: flags.type,
-        limit,
-      });
+      const jobs = await ops.list({ status, type, limit });
       if (flags.json) {
         console.log(JSON.stringify(jobs, null, 2));
         return 0;

@@ -1,7 +1,10 @@
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import type { BfDbBackend } from "@bfmono/apps/bfDb/storage/BfDbBackend.ts";
-import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import {
+  databaseLocation,
+  openBackend,
+} from "@bfmono/apps/bfDb/storage/openBackend.ts";
 import { EmbeddedDatabaseBusyError } from "@bfmono/apps/bfDb/storage/PgliteBackend.ts";
 import {
   ConfigError,
@@ -38,16 +41,38 @@ export async function withOperator(
       const worker = await findLiveEmbeddedWorker(workerFile);
       if (worker) return await fn(httpOperatorCommands(worker));
     }
-    const backend = await openBackendOrWorker(
-      databaseUrl,
-      embeddedDataDir,
-      workerFile,
-    );
+    let backend: Awaited<ReturnType<typeof openBackendOrWorker>>;
+    try {
+      backend = await openBackendOrWorker(
+        databaseUrl,
+        embeddedDataDir,
+        workerFile,
+      );
+      if (typeof backend !== "string") {
+        const opened = backend;
+        await (options.migrate !== false
+          ? migrate(opened)
+          : opened.query("SELECT 1")).catch(async (error) => {
+            await opened.close().catch(() => {});
+            throw error;
+          });
+      }
+    } catch (error) {
+      if (error instanceof OperatorError || error instanceof ConfigError) {
+        throw error;
+      }
+      // One line, not a stack: the database is down, unreachable, or refuses us.
+      console.error(
+        `error: cannot use the database at ${databaseLocation(databaseUrl)}: ${
+          (error as Error).message ?? String(error)
+        }`,
+      );
+      return 1;
+    }
     if (typeof backend === "string") {
       return await fn(httpOperatorCommands(backend));
     }
     try {
-      if (options.migrate !== false) await migrate(backend);
       bfDb.use(backend);
       return await fn(localOperatorCommands(KNOWN_JOB_TYPES));
     } finally {

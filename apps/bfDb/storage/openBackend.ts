@@ -26,3 +26,22 @@ export async function openBackend(
   }
   return await PgliteBackend.open(options.embeddedDataDir ?? EMBEDDED_DATA_DIR);
 }
+
+/**
+ * Where `databaseUrl` points, for log lines and errors: host, port and database, never the
+ * user or password; "embedded" without a URL.
+ *
+ * @example
+ * ```ts
+ * databaseLocation("postgres://u:secret@db:6543/jobs"); // "db:6543/jobs"
+ * ```
+ */
+export function databaseLocation(databaseUrl: string | undefined): string {
+  if (!databaseUrl) return "embedded";
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.hostname}:${url.port || "5432"}${url.pathname}`;
+  } catch {
+    return "(unparsable DATABASE_URL)";
+  }
+}

@@ -89,9 +89,17 @@ export function localOperatorCommands(
       } catch (error) {
         throw new OperatorError((error as Error).message);
       }
-      const cv = request.orgId
-        ? CurrentViewer.forOrg(request.orgId)
-        : CurrentViewer.system();
+      // Absent means the system org; an empty or bad id is a mistake, never a silent default.
+      let cv: CurrentViewer;
+      try {
+        cv = request.orgId === undefined
+          ? CurrentViewer.system()
+          : CurrentViewer.forOrg(request.orgId);
+      } catch (error) {
+        throw new OperatorError(
+          `orgId: ${(error as Error).message.replace(/^.*?: /, "")}`,
+        );
+      }
       try {
         const job = await BfJob.create({
           type: request.type,

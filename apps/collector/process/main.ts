@@ -1,7 +1,10 @@
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import type { BfDbBackend } from "@bfmono/apps/bfDb/storage/BfDbBackend.ts";
-import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import {
+  databaseLocation,
+  openBackend,
+} from "@bfmono/apps/bfDb/storage/openBackend.ts";
 import { EmbeddedDatabaseBusyError } from "@bfmono/apps/bfDb/storage/PgliteBackend.ts";
 import { createLogger, type Logger } from "@bfmono/packages/logger/logger.ts";
 import { ConfigError, loadConfig, type WorkerConfig } from "./config.ts";
@@ -135,7 +138,7 @@ async function openAndMigrate(
     if (signal.aborted) resolve("aborted");
     signal.addEventListener("abort", () => resolve("aborted"), { once: true });
   });
-  const where = databaseHost(config.databaseUrl);
+  const where = databaseLocation(config.databaseUrl);
   for (let attempt = 1; !signal.aborted; attempt++) {
     let backend: BfDbBackend | undefined;
     const opening = (async () => {
@@ -177,15 +180,4 @@ async function openAndMigrate(
     }
   }
   return null;
-}
-
-/** Host, port and database of a `DATABASE_URL` (never its password), or "embedded". */
-function databaseHost(databaseUrl: string | undefined): string {
-  if (!databaseUrl) return "embedded";
-  try {
-    const url = new URL(databaseUrl);
-    return `${url.hostname}:${url.port || "5432"}${url.pathname}`;
-  } catch {
-    return "(unparsable DATABASE_URL)";
-  }
 }

@@ -3,7 +3,10 @@ import { parseArgs } from "@bfmono/infra/bft/args.ts";
 import { withOperator } from "@bfmono/infra/bft/operatorConnection.ts";
 import { formatTable } from "@bfmono/infra/bft/formatTable.ts";
 
-/** `bft jobs status`: counts by type and status, oldest waiting job, failed count. */
+/**
+ * `bft jobs status`: counts by type and status, the oldest job a live worker serves, failed
+ * count, and apart the waiting jobs no live worker serves.
+ */
 export const bftTask: BftTask = {
   name: "jobs status",
   description:
@@ -28,8 +31,19 @@ export const bftTask: BftTask = {
         `\navailable: ${stats.available}  in flight: ${stats.inFlight}  failed: ${stats.failed}` +
           `  oldest runnable job waiting: ${
             age === null ? "none" : `${age.toFixed(1)} s`
-          }`,
+          }  live workers: ${stats.liveWorkers}`,
       );
+      if (stats.unhandled.length > 0) {
+        console.log(
+          `no live worker serves: ${
+            stats.unhandled.map((u) =>
+              `${u.queue}/${u.type} (${u.available} waiting, oldest ${
+                u.oldestAgeSeconds.toFixed(0)
+              } s)`
+            ).join(", ")
+          }`,
+        );
+      }
       return 0;
     });
   },

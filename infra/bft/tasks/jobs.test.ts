@@ -161,7 +161,20 @@ dbTest(
     assert.equal(stats.failed, 1);
     assert.equal(stats.available, 2);
     assert.equal(stats.inFlight, 0);
-    assert.equal(typeof stats.oldestAvailableAgeSeconds, "number");
+    // No live worker serves anything here: the waiting jobs are reported apart, unhandled.
+    assert.equal(stats.liveWorkers, 0);
+    assert.equal(stats.oldestAvailableAgeSeconds, null);
+    assert.deepEqual(
+      stats.unhandled.map((u: { type: string; available: number }) => [
+        u.type,
+        u.available,
+      ]),
+      [["track_usage", 2]],
+    );
+    assert.match(
+      text.stdout,
+      /no live worker serves: default\/track_usage \(2 waiting/,
+    );
     // The memo's ops query answers the same.
     const memo = await bfDb.query<{ status: string; count: string }>(
       "SELECT props->>'status' AS status, COUNT(*) AS count FROM bfDb WHERE class_name = 'BfJob' GROUP BY 1",
@@ -307,5 +320,26 @@ Deno.test("operator tasks refuse a DATABASE_URL that is not PostgreSQL: exit 2, 
       result.stderr,
       /DATABASE_URL must be a URL starting with postgres: or postgresql:/,
     );
+  }
+});
+
+Deno.test("an unreachable database is one line naming where, exit 1, no stack trace", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close(); // nothing listens there now: connection refused
+  for (const args of [["jobs", "status"], ["db", "migrate"]]) {
+    const result = await runBft(args, {
+      DATABASE_URL: `postgres://postgres:secret@127.0.0.1:${port}/jobs`,
+    });
+    assert.equal(result.code, 1, result.stderr);
+    const lines = result.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(
+      lines[0],
+      new RegExp(
+        `^error: cannot use the database at 127\\.0\\.0\\.1:${port}/jobs: `,
+      ),
+    );
+    assert.ok(!result.stderr.includes("secret"));
   }
 });

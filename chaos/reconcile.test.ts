@@ -71,6 +71,13 @@ Deno.test("a duplicate is explained by a SIGKILLed worker or a connection fault 
         attempts: 2,
         errors: [reaped("wk", "2026-01-01T00:00:05.000Z")],
       }),
+      row("uncharged-return", {
+        attempts: 1,
+        errors: [{
+          ...reaped("wk", "2026-01-01T00:00:05.000Z"),
+          uncharged: true,
+        }],
+      }),
     ],
     received({
       killed: 2,
@@ -78,6 +85,7 @@ Deno.test("a duplicate is explained by a SIGKILLed worker or a connection fault 
       late: 2,
       "same-attempt": 2,
       "more-than-claims": 3,
+      "uncharged-return": 2,
     }),
     {
       killedWorkerIds: new Set(["wk"]),
@@ -93,7 +101,8 @@ Deno.test("a duplicate is explained by a SIGKILLed worker or a connection fault 
   assert.equal(why.late, null);
   assert.equal(why["same-attempt"], null);
   assert.equal(why["more-than-claims"], null);
-  assert.equal(a.extraDeliveries, 1 + 1 + 1 + 1 + 2);
+  assert.match(why["uncharged-return"]!, /SIGKILLed/);
+  assert.equal(a.extraDeliveries, 1 + 1 + 1 + 1 + 2 + 1);
 });
 
 Deno.test("latency quantiles of finished jobs", () => {

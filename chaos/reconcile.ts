@@ -22,6 +22,8 @@ export interface JobErrorEntry {
   error?: string;
   at?: string;
   permanent?: boolean;
+  /** A return by the reaper that did not count the attempt (its start was never written). */
+  uncharged?: boolean;
 }
 
 /** A job row, as the accounting needs it. */
@@ -158,7 +160,10 @@ function explain(
   deliveries: number,
   excuses: Excuses,
 ): string | null {
-  if (deliveries > row.attempts) return null;
+  // Each attempt may deliver once; so may each uncharged return, whose start the dead worker
+  // had not written yet (it may have run: the refund is bounded, see reapExpiredJobs.ts).
+  const uncharged = row.errors.filter((e) => e.uncharged === true).length;
+  if (deliveries > row.attempts + uncharged) return null;
   const margin = excuses.marginMs ?? 15_000;
   for (const entry of row.errors) {
     const match = LEASE_EXPIRED.exec(entry.error ?? "");

@@ -137,7 +137,7 @@ export function renderMarkdown(
     "`WORKER_POLL_INTERVAL_MS=500`), a producer enqueuing 50 `track_usage` jobs/s, and a fake " +
     "PostHog answering after 25 ms. Delivered counts distinct event uuids; lost = jobs whose uuid " +
     "never arrived; extra deliveries are allowed only for jobs whose worker was SIGKILLed or had " +
-    "its database connection cut, and never beyond one per attempt; recovery = seconds from the " +
+    "its database connection cut, and never beyond one per attempt (or uncharged return); recovery = seconds from the " +
     "fault's end to the first 1 s bucket at >= 80% of the baseline (median jobs/s before the " +
     "fault), 0 meaning at once.",
     "",

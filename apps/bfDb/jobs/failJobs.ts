@@ -51,6 +51,20 @@ export function errorHistorySql(
 }
 
 /**
+ * The select list that dead-letters a job: the columns of `m`, a row just deleted from
+ * `bfdb_jobs_active` and carrying `new_error` and `new_errors`, as `bfdb_jobs_failed` stores
+ * them. Shared by the fail path and the reaper, so a job dead-lettered either way looks alike.
+ */
+export const DEAD_LETTER_COLUMNS: string = movedColumns({
+  status: "'failed'",
+  locked_until: "NULL",
+  finished_at: "now()",
+  error: "m.new_error",
+  errors: "m.new_errors",
+  last_updated: "now()",
+});
+
+/**
  * Settles failed attempts in one statement: a permanent error, or one on the last attempt,
  * dead-letters the job (moved to `bfdb_jobs_failed`); any other schedules a retry in place
  * (`available`, `runAt` = now + the given delay or the backoff, worker cleared). Every attempt's
@@ -123,16 +137,7 @@ export async function failJobs(
        RETURNING j.*, x.error AS new_error, ${history} AS new_errors
      ), failed AS (
        INSERT INTO bfdb_jobs_failed
-       SELECT ${
-      movedColumns({
-        status: "'failed'",
-        locked_until: "NULL",
-        finished_at: "now()",
-        error: "m.new_error",
-        errors: "m.new_errors",
-        last_updated: "now()",
-      })
-    }
+       SELECT ${DEAD_LETTER_COLUMNS}
        FROM gone m
        RETURNING bf_gid
      )

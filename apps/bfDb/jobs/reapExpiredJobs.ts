@@ -1,7 +1,6 @@
 import { bfDb } from "../bfDb.ts";
 import { retryDelaySql } from "./backoff.ts";
-import { errorHistorySql } from "./failJobs.ts";
-import { movedColumns } from "./jobColumns.ts";
+import { DEAD_LETTER_COLUMNS, errorHistorySql } from "./failJobs.ts";
 import type { JobTransition } from "./jobStates.ts";
 
 /** The transitions this file's SQL performs. */
@@ -91,16 +90,7 @@ export const REAP_EXPIRED_SQL = `WITH expired AS MATERIALIZED (
        RETURNING j.*, r.reason AS new_error, ${HISTORY} AS new_errors
      ), failed AS (
        INSERT INTO bfdb_jobs_failed
-       SELECT ${
-  movedColumns({
-    status: "'failed'",
-    locked_until: "NULL",
-    finished_at: "now()",
-    error: "m.new_error",
-    errors: "m.new_errors",
-    last_updated: "now()",
-  })
-}
+       SELECT ${DEAD_LETTER_COLUMNS}
        FROM gone m
        RETURNING bf_gid
      )

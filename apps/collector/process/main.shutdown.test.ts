@@ -8,7 +8,10 @@ import { dbTest } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
 import { ok, startFakePostHog } from "../testing/fakePostHog.ts";
 import { allJobRows } from "../../bfDb/testing/jobRows.ts";
 import { Gate, waitFor } from "../../bfDb/testing/waitFor.ts";
-import { startWorkerProcess } from "../testing/workerProcess.ts";
+import {
+  startWorkerProcess,
+  type WorkerProcess,
+} from "../testing/workerProcess.ts";
 import { REPEAT_WINDOW_MS } from "./shutdownSignals.ts";
 
 const cv = CurrentViewer.forOrg("org_shutdown", "person_producer");
@@ -20,33 +23,43 @@ function slowEvents(n: number) {
   }));
 }
 
-dbTest(
-  "SIGTERM with jobs in flight lets them finish, claims nothing more, and exits 0",
-  async (db) => {
-    const answers = new Gate();
-    await using posthog = startFakePostHog(async (capture) => {
-      await answers.wait(capture.signal);
-      return ok(capture);
-    });
-    await using worker = await startWorkerProcess({
-      databaseUrl: db.url,
-      env: {
-        POSTHOG_HOST: posthog.host,
-        POSTHOG_API_KEY: "test",
-        WORKER_CONCURRENCY: "2",
-      },
-    });
+/**
+ * A worker at concurrency 2 with five slow captures queued: two in flight, held until `stop`
+ * was asked for and the worker logged that it is stopping. It must let the two finish, claim
+ * nothing more, hand the rest back uncharged and exit 0.
+ */
+async function stopsGracefully(
+  db: { url: string },
+  options: { viaDenoTask?: boolean },
+  askToStop: (worker: WorkerProcess) => void,
+): Promise<WorkerProcess> {
+  const answers = new Gate();
+  await using posthog = startFakePostHog(async (capture) => {
+    await answers.wait(capture.signal);
+    return ok(capture);
+  });
+  const worker = await startWorkerProcess({
+    databaseUrl: db.url,
+    viaDenoTask: options.viaDenoTask,
+    env: {
+      POSTHOG_HOST: posthog.host,
+      POSTHOG_API_KEY: "test",
+      WORKER_CONCURRENCY: "2",
+    },
+  });
+  try {
     const jobs = await BfJob.createMany(slowEvents(5), cv);
     await waitFor(() => posthog.inFlight === 2, "two captures in flight", {
       detail: () => worker.tail(),
     });
 
-    worker.kill("SIGTERM");
+    askToStop(worker);
     await worker.waitForLog("worker stopping");
     answers.open();
     const status = await worker.waitForExit();
     assert.equal(status.code, 0, worker.tail());
-    assert.ok(worker.logsWith("worker exited cleanly").length === 1);
+    assert.equal(worker.logsWith("second signal: exiting at once").length, 0);
+    assert.equal(worker.logsWith("worker exited cleanly").length, 1);
 
     const rows = await allJobRows();
     const mine = jobs.map((job) => rows.get(job.id)!);
@@ -54,7 +67,9 @@ dbTest(
     const available = mine.filter((r) => r.status === "available");
     assert.equal(completed.length, 2, JSON.stringify(mine));
     assert.equal(available.length, 3, JSON.stringify(mine));
-    for (const row of available) assert.equal(row.attempts, 0);
+    for (const row of available) {
+      assert.equal(row.attempts, 0, "a job handed back is not charged");
+    }
     assert.deepEqual(
       [...rows.values()].filter((r) =>
         r.status === "claimed" || r.status === "running"
@@ -62,6 +77,28 @@ dbTest(
       [],
     );
     assert.equal(posthog.captures.length, 2);
+    return worker;
+  } catch (error) {
+    await worker[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
+dbTest(
+  "SIGTERM with jobs in flight lets them finish, claims nothing more, and exits 0",
+  async (db) => {
+    await using _ = await stopsGracefully(db, {}, (w) => w.kill("SIGTERM"));
+  },
+);
+
+dbTest(
+  "Ctrl-C under `deno task start` (SIGINT to the group, forwarded again by deno task) stops gracefully",
+  async (db) => {
+    await using _ = await stopsGracefully(
+      db,
+      { viaDenoTask: true },
+      (w) => w.interruptGroup(),
+    );
   },
 );
 
@@ -91,52 +128,5 @@ dbTest(
     const row = (await allJobRows()).get(job.id)!;
     assert.equal(row.status, "running");
     answers.open();
-  },
-);
-
-dbTest(
-  "Ctrl-C under `deno task start` (SIGINT to the group, forwarded again by deno task) stops gracefully",
-  async (db) => {
-    const answers = new Gate();
-    await using posthog = startFakePostHog(async (capture) => {
-      await answers.wait(capture.signal);
-      return ok(capture);
-    });
-    await using worker = await startWorkerProcess({
-      databaseUrl: db.url,
-      viaDenoTask: true,
-      env: {
-        POSTHOG_HOST: posthog.host,
-        POSTHOG_API_KEY: "test",
-        WORKER_CONCURRENCY: "2",
-      },
-    });
-    const jobs = await BfJob.createMany(slowEvents(6), cv);
-    await waitFor(() => posthog.inFlight === 2, "two captures in flight", {
-      detail: () => worker.tail(),
-    });
-
-    worker.interruptGroup();
-    await worker.waitForLog("worker stopping");
-    answers.open();
-    const status = await worker.waitForExit();
-    assert.equal(status.code, 0, worker.tail());
-    assert.equal(worker.logsWith("second signal: exiting at once").length, 0);
-    assert.equal(worker.logsWith("worker exited cleanly").length, 1);
-    const rows = await allJobRows();
-    const mine = jobs.map((job) => rows.get(job.id)!);
-    assert.equal(
-      mine.filter((r) => r.status === "completed").length,
-      2,
-      JSON.stringify(mine),
-    );
-    for (const row of mine.filter((r) => r.status === "available")) {
-      assert.equal(row.attempts, 0, "a job handed back was not charged");
-    }
-    assert.equal(
-      mine.filter((r) => r.status === "claimed" || r.status === "running")
-        .length,
-      0,
-    );
   },
 );

@@ -20,6 +20,8 @@ export interface FieldSpec {
   optional: boolean;
   hasDefault: boolean;
   defaultValue?: unknown;
+  /** For json fields: the largest value as UTF-8 JSON text (default `MAX_JSON_BYTES`). */
+  maxBytes?: number;
 }
 
 /** One field of a node spec, at type level. */
@@ -135,12 +137,16 @@ export class FieldBuilder<
     });
   }
 
-  /** Any JSON value. */
-  json<N extends string, T extends JsonValue = JsonValue>(name: N) {
+  /** Any JSON value, at most `options.maxBytes` as UTF-8 JSON text (default 16 MiB). */
+  json<N extends string, T extends JsonValue = JsonValue>(
+    name: N,
+    options: { maxBytes?: number } = {},
+  ) {
     return this.#add<N, T>(name, {
       kind: "json",
       optional: false,
       hasDefault: false,
+      maxBytes: options.maxBytes,
     });
   }
 
@@ -270,7 +276,7 @@ function checkField(
       if (typeof value !== "boolean") fail("a boolean");
       break;
     case "json": {
-      const problem = jsonProblem(value, name);
+      const problem = jsonProblem(value, name, field.maxBytes);
       if (problem) {
         throw new BfValidationError(
           className,

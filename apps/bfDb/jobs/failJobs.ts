@@ -45,9 +45,10 @@ export function errorHistorySql(
   attempt: string,
   error: string,
   permanent: string,
+  extraFields = "",
 ): string {
   return `bfdb_job_error_history(${history}, jsonb_build_object(
-    'attempt', ${attempt}, 'error', ${error}, 'at', bfdb_iso(now()), 'permanent', ${permanent}))`;
+    'attempt', ${attempt}, 'error', ${error}, 'at', bfdb_iso(now()), 'permanent', ${permanent}${extraFields}))`;
 }
 
 /**

@@ -34,9 +34,13 @@ export interface ReapOutcome {
 export const MAX_UNCHARGED_RETURNS = 3;
 
 const HISTORY = errorHistorySql("j.errors", "j.attempts", "r.reason", "false");
-const UNCHARGED_NOTE = `bfdb_job_error_history(j.errors, jsonb_build_object(
-    'attempt', j.attempts, 'error', r.reason || ' before its start was written; not counted',
-    'at', bfdb_iso(now()), 'permanent', false, 'uncharged', true))`;
+const UNCHARGED_NOTE = errorHistorySql(
+  "j.errors",
+  "j.attempts",
+  "r.reason || ' before its start was written; not counted'",
+  "false",
+  ", 'uncharged', true",
+);
 
 /**
  * The reap statement; $1 is the most jobs to reap, $2 ids to leave alone (null: none): the

@@ -9,7 +9,6 @@ import { validateProps } from "../classes/defineBfNode.ts";
 import type { BfRow } from "../classes/nodeRow.ts";
 import { CurrentViewer } from "../CurrentViewer.ts";
 import { BfValidationError } from "../errors.ts";
-import { jsonProblem } from "../classes/jsonValue.ts";
 import { gidFromKey } from "../ids.ts";
 import { sortableInstant } from "../instants.ts";
 import { claimJobs, type ClaimJobsOptions } from "../jobs/claimJobs.ts";
@@ -34,6 +33,13 @@ import { reapExpiredJobs, type ReapOutcome } from "../jobs/reapExpiredJobs.ts";
 import { releaseJobs } from "../jobs/releaseJobs.ts";
 import { startJobs } from "../jobs/startJobs.ts";
 
+/**
+ * The largest payload a job may carry, as UTF-8 JSON text: 1 MiB. Every claim, retry and move
+ * to the finished tables copies the row, so a job should carry a reference to a big document,
+ * not the document.
+ */
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+
 /** What a producer passes to `BfJob.create`: the type and payload, plus scheduling options. */
 export interface BfJobInput {
   type: string;
@@ -55,7 +61,7 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
   static override bfNodeSpec = this.defineBfNode((node) =>
     node
       .string("type")
-      .json("payload")
+      .json("payload", { maxBytes: MAX_PAYLOAD_BYTES })
       .enum("status", JOB_STATUSES).default("available")
       .number("attempts").default(0)
       .string("error").optional()
@@ -328,13 +334,6 @@ const WORKER_OWNED_FIELDS = [
   "error",
 ] as const;
 
-/**
- * The largest payload a job may carry, as UTF-8 JSON text: 1 MiB. Every claim, retry and move
- * to the finished tables copies the row, so a job should carry a reference to a big document,
- * not the document.
- */
-export const MAX_PAYLOAD_BYTES = 1024 * 1024;
-
 /** Checks a producer's input and turns it into validated props, with clear errors. */
 function checkJobInput(input: BfJobInput): Record<string, unknown> {
   if (input === null || typeof input !== "object") {
@@ -343,14 +342,6 @@ function checkJobInput(input: BfJobInput): Record<string, unknown> {
       "(props)",
       "expected an object",
     );
-  }
-  const payloadProblem = jsonProblem(
-    input.payload,
-    "payload",
-    MAX_PAYLOAD_BYTES,
-  );
-  if (payloadProblem) {
-    throw new BfValidationError(JOB_CLASS_NAME, "payload", payloadProblem);
   }
   const { runAt, ...rest } = input;
   for (const field of WORKER_OWNED_FIELDS) {

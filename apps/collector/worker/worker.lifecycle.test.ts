@@ -177,6 +177,12 @@ dbTest(
         const [now] = await liveWorkers();
         return now?.running === 1 && now.lastSeen > entry.lastSeen;
       }, "a renewal with the running job");
+      // An entry swept away (say, after a long pause) is written again by the next beat.
+      await bfDb.query("DELETE FROM bfdb_workers");
+      await waitFor(
+        async () => (await liveWorkers())[0]?.workerId === w.worker.id,
+        "the worker to register again",
+      );
     } finally {
       gate.open();
       await w.worker.stop();

@@ -129,3 +129,28 @@ function keyPath(key: string): string {
     ? `.${key}`
     : `[${JSON.stringify(key)}]`;
 }
+
+/**
+ * `value` as JSON text a jsonb column takes, serialized the way `JSON.stringify` does (a Date
+ * becomes its ISO string, `toJSON` is honoured), or the reason it cannot be: not serializable
+ * (a cycle, a BigInt, a function), or what {@linkcode jsonProblem} finds in the serialized value.
+ */
+export function storableJson(
+  value: unknown,
+  path: string,
+  maxBytes: number = MAX_JSON_BYTES,
+): { json: string } | { problem: string } {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    return {
+      problem: `${path}: not JSON-serializable (${(error as Error).message})`,
+    };
+  }
+  if (json === undefined) {
+    return { problem: `${path}: a ${typeof value} is not JSON-serializable` };
+  }
+  const problem = jsonProblem(JSON.parse(json), path, maxBytes);
+  return problem ? { problem } : { json };
+}

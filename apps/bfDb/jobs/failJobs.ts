@@ -3,6 +3,7 @@ import { retryDelaySql } from "./backoff.ts";
 import { heldInput, type HeldJob } from "./fencing.ts";
 import { movedColumns } from "./jobColumns.ts";
 import type { JobTransition } from "./jobStates.ts";
+import { extraBackToWaiting } from "./uniqueJobs.ts";
 
 /** The transitions this file's SQL performs. */
 export const performs: readonly JobTransition[] = ["retry", "deadLetter"];
@@ -125,7 +126,9 @@ export async function failJobs(
      ), retried AS (
        UPDATE bfdb_jobs_active j SET
          status = 'available', worker_id = NULL, locked_until = NULL, started_at = NULL,
-         error = x.error, errors = ${history},
+         error = x.error, errors = ${history}, extra = ${
+      extraBackToWaiting("j")
+    },
          run_at = now() + COALESCE(x.delay_ms, ${retryDelaySql("x.attempt")})
            * interval '1 millisecond',
          last_updated = now()

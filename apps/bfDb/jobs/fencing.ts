@@ -84,17 +84,18 @@ export function heldInput(
 
 /**
  * Runs `UPDATE bfdb_jobs_active j SET <assignments>` on the jobs `workerId` still holds (see
- * `heldInput`), in one statement; `assignments` may use `j` and the input row `x`. Returns
- * the ids it changed.
+ * `heldInput`), in one statement; `assignments` may use `j` and the input row `x` (with
+ * `columns`). Returns the ids it changed.
  */
 export async function updateHeldJobs(
   workerId: string,
   jobs: readonly HeldJob[],
   assignments: string,
   extraCondition = "TRUE",
+  columns: readonly HeldColumn[] = [],
 ): Promise<string[]> {
   if (jobs.length === 0) return [];
-  const input = heldInput(workerId, jobs);
+  const input = heldInput(workerId, jobs, columns);
   const rows = await bfDb.query<{ bf_gid: string }>(
     `WITH ${input.cte}
      UPDATE bfdb_jobs_active j SET ${assignments}, last_updated = now()

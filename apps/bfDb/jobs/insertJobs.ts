@@ -12,7 +12,15 @@ export interface JobInsert {
   bfGid: string;
   sortValue: number;
   props: Record<string, unknown>;
+  /** Props kept in the row's `extra` (a unique job's key); none for a plain job. */
+  extra?: Record<string, unknown>;
+  /** With `keyed`: when the key may be forgotten (ISO-8601); absent keeps it for ever. */
+  keyExpiresAt?: string;
 }
+
+/** The columns a new job row is written with, in the order both insert statements give them. */
+export const NEW_JOB_COLUMNS =
+  "bf_gid, bf_oid, bf_cid, type, queue, status, priority, run_at, max_attempts, payload, extra, sort_value";
 
 /**
  * Inserts jobs for one org in one statement into `bfdb_jobs_active` and notifies workers on the
@@ -45,6 +53,8 @@ export async function insertJobs(
     orgId,
     creatorId,
     JOB_CHANNEL,
+    jobs.map((j) => j.extra ? JSON.stringify(j.extra) : ""),
+    jobs.map((j) => j.keyExpiresAt ?? ""),
   ];
   const source = options.keyed
     ? `input WHERE bf_gid IN (SELECT bf_gid FROM keys)`
@@ -52,23 +62,24 @@ export async function insertJobs(
   const [result] = await bfDb.query<InsertResult>(
     `WITH input AS (
        SELECT bf_gid, type, queue, priority::int, run_at, max_attempts::int, payload,
-              sort_value::bigint
+              sort_value::bigint, NULLIF(extra, '')::jsonb AS extra,
+              NULLIF(key_expires_at, '')::timestamptz AS key_expires_at
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                   $7::text[], $8::text[])
-         AS t(bf_gid, type, queue, priority, run_at, max_attempts, payload, sort_value)
+                   $7::text[], $8::text[], $12::text[], $13::text[])
+         AS t(bf_gid, type, queue, priority, run_at, max_attempts, payload, sort_value, extra,
+              key_expires_at)
      ), ${
       options.keyed
         ? `keys AS (
-       INSERT INTO bfdb_job_keys (bf_gid) SELECT bf_gid FROM input
+       INSERT INTO bfdb_job_keys (bf_gid, expires_at) SELECT bf_gid, key_expires_at FROM input
        ON CONFLICT (bf_gid) DO NOTHING RETURNING bf_gid
      ), `
         : ""
     }inserted AS (
-       INSERT INTO bfdb_jobs_active (bf_gid, bf_oid, bf_cid, type, queue, status, priority,
-                                     run_at, max_attempts, payload, sort_value)
+       INSERT INTO bfdb_jobs_active (${NEW_JOB_COLUMNS})
        SELECT bf_gid, $9, $10, type, queue, 'available', priority,
               COALESCE(NULLIF(run_at, '')::timestamptz, now()), max_attempts, payload::jsonb,
-              sort_value
+              extra, sort_value
        FROM ${source}
        RETURNING bf_gid, type
      ), notified AS (
@@ -106,7 +117,7 @@ export async function insertJobs(
       payload: job.props.payload ?? null,
       error: null,
       errors: null,
-      extra: null,
+      extra: job.extra ?? null,
       sort_value: job.sortValue,
       created_at: result.created_at,
       last_updated: result.created_at,

@@ -29,7 +29,12 @@ export const JOB_TRANSITIONS = {
   reapToRetry: { from: ["claimed", "running"], to: "available" },
   reapToDeadLetter: { from: ["claimed", "running"], to: "failed" },
   operatorRetry: { from: ["failed", "cancelled"], to: "available" },
-  cancel: { from: ["available"], to: "cancelled" },
+  /** A handler returned `snooze(ms)`: back to waiting, the attempt not counted. */
+  snooze: { from: ["claimed", "running"], to: "available" },
+  /** A waiting job is cancelled before any worker took it. */
+  cancelWaiting: { from: ["available"], to: "cancelled" },
+  /** A held job is cancelled; its worker is told to abort, and its late settle is refused. */
+  cancelInFlight: { from: ["claimed", "running"], to: "cancelled" },
 } as const satisfies Record<
   string,
   { from: readonly JobStatus[]; to: JobStatus }
@@ -53,6 +58,9 @@ export const JOB_TABLE_OF: Record<JobStatus, string> = {
 
 /** The NOTIFY channel job creation signals on; the payload is the job type. */
 export const JOB_CHANNEL = "bfdb_jobs";
+
+/** The NOTIFY channel cancellations of held jobs signal on; the payload is the holder's worker id. */
+export const JOB_CANCEL_CHANNEL = "bfdb_job_cancels";
 
 /** The class name job rows carry. */
 export const JOB_CLASS_NAME = "BfJob";

@@ -2,6 +2,7 @@ import { bfDb } from "../bfDb.ts";
 import { retryDelaySql } from "./backoff.ts";
 import { DEAD_LETTER_COLUMNS, errorHistorySql } from "./failJobs.ts";
 import type { JobTransition } from "./jobStates.ts";
+import { extraBackToWaiting } from "./uniqueJobs.ts";
 
 /** The transitions this file's SQL performs. */
 export const performs: readonly JobTransition[] = [
@@ -79,6 +80,7 @@ export const REAP_EXPIRED_SQL = `WITH expired AS MATERIALIZED (
          attempts = CASE WHEN r.charged THEN j.attempts ELSE GREATEST(j.attempts - 1, 0) END,
          error = CASE WHEN r.charged THEN r.reason ELSE j.error END,
          errors = CASE WHEN r.charged THEN ${HISTORY} ELSE ${UNCHARGED_NOTE} END,
+         extra = ${extraBackToWaiting("j")},
          run_at = CASE WHEN r.charged THEN now() + ${
   retryDelaySql("j.attempts")
 } * interval '1 millisecond' ELSE j.run_at END,

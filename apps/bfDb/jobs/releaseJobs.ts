@@ -1,5 +1,6 @@
 import { type HeldJob, updateHeldJobs } from "./fencing.ts";
 import type { JobTransition } from "./jobStates.ts";
+import { extraBackToWaiting } from "./uniqueJobs.ts";
 
 /** The transitions this file's SQL performs. */
 export const performs: readonly JobTransition[] = ["release"];
@@ -16,6 +17,8 @@ export function releaseJobs(
     workerId,
     jobs,
     `status = 'available', worker_id = NULL, locked_until = NULL, started_at = NULL,
-     attempts = GREATEST(j.attempts - 1, 0)`,
+     attempts = GREATEST(j.attempts - 1, 0), extra = ${
+      extraBackToWaiting("j")
+    }`,
   );
 }

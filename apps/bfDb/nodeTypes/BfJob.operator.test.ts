@@ -12,8 +12,10 @@ import {
   findJobRow,
   jobRow,
   jobRowText,
+  statusCounts,
   TEST_CV,
 } from "../testing/jobRows.ts";
+import { CurrentViewer } from "../CurrentViewer.ts";
 import { waitFor } from "../testing/waitFor.ts";
 
 /** Creates a job of `type` and drives it to `failed` with a permanent error. */
@@ -78,7 +80,7 @@ dbTest(
       { type: "email", payload: {} },
       TEST_CV,
     );
-    assert.equal(await BfJob.cancel(cancelled.id), true);
+    assert.equal((await BfJob.cancel(cancelled.id, TEST_CV)).cancelled, true);
     const stillAvailable = await BfJob.create(
       { type: "email", payload: {} },
       TEST_CV,
@@ -103,14 +105,17 @@ dbTest(
 );
 
 dbTest(
-  "cancel: an available job is never claimed; held or finished jobs cannot be cancelled",
+  "cancel: a waiting job is never claimed, a held one ends cancelled, a finished one is left alone",
   async () => {
     const target = await BfJob.create(
       { type: "t", payload: {}, priority: 10 },
       TEST_CV,
     );
     const other = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
-    assert.equal(await BfJob.cancel(target.id, "customer asked"), true);
+    assert.deepEqual(
+      await BfJob.cancel(target.id, TEST_CV, "customer asked"),
+      { cancelled: true, was: "available" },
+    );
     const props = await jobRow(target.id);
     assert.equal(props.status, "cancelled");
     assert.equal(props.error, "customer asked");
@@ -118,17 +123,92 @@ dbTest(
     assert.equal(typeof props.finishedAt, "string");
     assert.equal((await BfJob.claimNext("w"))?.id, other.id);
     assert.equal(await BfJob.claimNext("w"), null);
-    assert.equal(await BfJob.cancel(target.id), false, "already cancelled");
-    assert.equal(
-      await BfJob.cancel(other.id),
-      false,
-      "claimed jobs are the worker's",
+    assert.deepEqual(await BfJob.cancel(target.id, TEST_CV), {
+      cancelled: false,
+      status: "cancelled",
+    });
+
+    // Claimed: cancelled at once, with a note in its history; the holder's settle is refused.
+    const claimed = (await BfJob.get(other.id))!;
+    assert.deepEqual(await BfJob.cancel(other.id, TEST_CV), {
+      cancelled: true,
+      was: "claimed",
+    });
+    const cancelledRow = await jobRow(other.id);
+    assert.equal(cancelledRow.status, "cancelled");
+    assert.equal(cancelledRow.error, "cancelled by operator");
+    const history = cancelledRow.errors as { cancelled?: boolean }[];
+    assert.equal(history.at(-1)?.cancelled, true);
+    assert.equal(await claimed.complete(), false, "the fence refuses it");
+    assert.equal((await jobRow(other.id)).status, "cancelled");
+    assert.deepEqual(await BfJob.retryAllFailed(), [], "never retried");
+
+    // Finished: left alone, and the call says so.
+    const done = await BfJob.create({ type: "done", payload: {} }, TEST_CV);
+    const held = (await BfJob.claimNext("w", { types: ["done"] }))!;
+    assert.equal(await held.complete(), true);
+    assert.deepEqual(await BfJob.cancel(done.id, TEST_CV), {
+      cancelled: false,
+      status: "completed",
+    });
+    assert.equal((await jobRow(done.id)).status, "completed");
+
+    // Unknown, or another org's: nothing to cancel.
+    assert.deepEqual(await BfJob.cancel("no-such-id", TEST_CV), {
+      cancelled: false,
+      status: null,
+    });
+    const elsewhere = await BfJob.create(
+      { type: "t", payload: {} },
+      CurrentViewer.forOrg("org_elsewhere"),
     );
-    assert.equal((await jobRow(other.id)).status, "claimed");
-    assert.equal(await BfJob.cancel("no-such-id"), false);
+    assert.deepEqual(await BfJob.cancel(elsewhere.id, TEST_CV), {
+      cancelled: false,
+      status: null,
+    });
+    assert.equal((await jobRow(elsewhere.id)).status, "available");
     const dflt = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
-    assert.equal(await BfJob.cancel(dflt.id), true);
+    assert.equal((await BfJob.cancel(dflt.id, TEST_CV)).cancelled, true);
     assert.equal((await jobRow(dflt.id)).error, "cancelled by operator");
+  },
+);
+
+dbTest(
+  "cancelJobs by type: 10,000 waiting jobs in one statement; --status available spares held ones",
+  async () => {
+    await BfJob.createMany(
+      Array.from(
+        { length: 10_000 },
+        (_, i) => ({ type: "bulk", payload: { i } }),
+      ),
+      TEST_CV,
+    );
+    const keep = await BfJob.create({ type: "other", payload: {} }, TEST_CV);
+    const held = await BfJob.claimBatch("w-bulk", {
+      types: ["bulk"],
+      limit: 3,
+    });
+    const waitingOnly = await BfJob.cancelJobs({
+      type: "bulk",
+      statuses: ["available"],
+    }, "bulk stop");
+    assert.equal(waitingOnly.length, 9_997);
+    assert.ok(waitingOnly.every((c) => c.was === "available" && !c.workerId));
+    assert.deepEqual(await statusCounts(), {
+      cancelled: 9_997,
+      claimed: 3,
+      available: 1,
+    });
+    const rest = await BfJob.cancelJobs({ type: "bulk" });
+    assert.deepEqual(
+      rest.map((c) => c.id).sort(),
+      held.map((j) => j.id).sort(),
+    );
+    assert.ok(
+      rest.every((c) => c.was === "claimed" && c.workerId === "w-bulk"),
+    );
+    assert.equal((await jobRow(keep.id)).status, "available");
+    assert.equal((await statusCounts()).cancelled, 10_000);
   },
 );
 
@@ -323,7 +403,10 @@ dbTest(
       ]);
     }
     const cancelMe = await BfJob.create({ type: "t", payload: {} }, TEST_CV);
-    assert.equal(await BfJob.cancel(cancelMe.id, HOSTILE[0]), true);
+    assert.equal(
+      (await BfJob.cancel(cancelMe.id, TEST_CV, HOSTILE[0])).cancelled,
+      true,
+    );
     assert.equal((await findJobRow(cancelMe.id))?.error, HOSTILE[0]);
     assert.equal((await BfJob.retryAllFailed(HOSTILE[0])).length, 1);
 

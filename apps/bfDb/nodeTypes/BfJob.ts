@@ -1,6 +1,8 @@
 import { bfDb } from "../bfDb.ts";
 import {
   BfNode,
+  type BfNodeClass,
+  type CreateInput,
   deleteEdgesOf,
   type InferProps,
   type NewNodeRow,
@@ -9,10 +11,10 @@ import { validateProps } from "../classes/defineBfNode.ts";
 import type { BfRow } from "../classes/nodeRow.ts";
 import { CurrentViewer } from "../CurrentViewer.ts";
 import { BfValidationError } from "../errors.ts";
-import { gidFromKey } from "../ids.ts";
+import { generateGid, gidFromKey } from "../ids.ts";
 import { sortableInstant } from "../instants.ts";
 import { claimJobs, type ClaimJobsOptions } from "../jobs/claimJobs.ts";
-import { completeJobs } from "../jobs/completeJobs.ts";
+import { type CompletedJob, completeJobs } from "../jobs/completeJobs.ts";
 import type { HeldJob } from "../jobs/fencing.ts";
 import {
   failJobs,
@@ -24,10 +26,20 @@ import { insertJobs } from "../jobs/insertJobs.ts";
 import { JOB_CLASS_NAME, JOB_STATUSES } from "../jobs/jobStates.ts";
 import { getJob, listJobs, type ListJobsOptions } from "../jobs/listJobs.ts";
 import {
-  cancelJob,
+  cancelJobs,
+  type CancelledJob,
+  cancelledJobIds,
+  type CancelSelection,
   deleteFinishedJob,
   retryFailedJobs,
 } from "../jobs/operatorJobs.ts";
+import { type JobProgress, recordJobProgress } from "../jobs/progressJobs.ts";
+import { type JobSnooze, snoozeJobs } from "../jobs/snoozeJobs.ts";
+import {
+  checkUnique,
+  insertUniqueJob,
+  type UniqueOptions,
+} from "../jobs/uniqueJobs.ts";
 import { pruneFinishedJobs } from "../jobs/pruneJobs.ts";
 import { reapExpiredJobs, type ReapOutcome } from "../jobs/reapExpiredJobs.ts";
 import { releaseJobs } from "../jobs/releaseJobs.ts";
@@ -54,7 +66,21 @@ export interface BfJobInput {
   maxAttempts?: number;
   /** The queue it waits in; default `default`. */
   queue?: string;
+  /**
+   * At most one job per org, type and `key` in a scope (see README, "Job semantics"): `waiting`
+   * (default), `active` or `period`; on a conflict the twin is returned, `deduplicated`.
+   */
+  unique?: UniqueOptions;
 }
+
+/** What `BfJob.cancel` did: cancelled the job, or left it alone and says why. */
+export type CancelOutcome =
+  | { cancelled: true; was: "available" | "claimed" | "running" }
+  | {
+    cancelled: false;
+    /** The job's status (it had finished), or null when no such job is visible. */
+    status: "completed" | "failed" | "cancelled" | null;
+  };
 
 /** A background job: a `bfdb` row of class BfJob, claimed by workers with FOR UPDATE SKIP LOCKED. */
 export class BfJob extends BfNode<InferProps<typeof BfJob>> {
@@ -75,7 +101,18 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
       .string("finishedAt").optional()
       .string("cancelledAt").optional()
       .json("errors").default([])
+      .json("result").optional()
+      .json("progress").optional()
+      .number("snoozes").optional()
+      .string("uniqueKey").optional()
+      .string("uniqueScope").optional()
   );
+
+  /** Whether `create` found a twin holding this job's unique key and returned the twin instead. */
+  deduplicated = false;
+
+  /** Whether `create` replaced the waiting twin's payload, runAt and priority (`onConflict: "replace"`). */
+  replaced = false;
 
   /** What producers pass to `create`/`createMany` (the memo's `{ type, payload }` and options). */
   declare static createInput?: BfJobInput;
@@ -99,6 +136,67 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
     cv: CurrentViewer,
   ): Promise<BfRow[]> {
     return insertJobs(cv.orgId, cv.personId, rows);
+  }
+
+  /**
+   * Creates jobs, validating every input first; inputs with `unique` are written one statement
+   * each (the unique index decides), the rest in one statement, all in one transaction. Returns
+   * one job per input, in input order: a deduplicated input gets its twin, `deduplicated`.
+   *
+   * @example
+   * ```ts
+   * const job = await BfJob.create({
+   *   type: "send_digest",
+   *   payload: { userId },
+   *   unique: { key: `digest:${userId}`, onConflict: "replace" },
+   * }, cv);
+   * if (job.deduplicated) console.log("merged into", job.id);
+   * ```
+   */
+  static override async createMany<C extends BfNodeClass>(
+    this: C,
+    inputs: readonly CreateInput<C>[],
+    cv: CurrentViewer,
+  ): Promise<InstanceType<C>[]> {
+    const now = Date.now();
+    const prepared = inputs.map((input) => {
+      const { unique, ...rest } = (input ?? {}) as unknown as BfJobInput;
+      return {
+        unique: unique === undefined ? undefined : checkUnique(unique),
+        row: {
+          bfGid: generateGid(now, "job"),
+          sortValue: now,
+          props: checkJobInput(rest as BfJobInput),
+        },
+      };
+    });
+    if (prepared.length === 0) return [];
+    const write = async (): Promise<BfJob[]> => {
+      const plain = prepared.filter((p) => !p.unique).map((p) => p.row);
+      const insertedPlain = await insertJobs(cv.orgId, cv.personId, plain);
+      const byId = new Map(insertedPlain.map((row) => [row.bf_gid, row]));
+      const jobs: BfJob[] = [];
+      for (const { unique, row } of prepared) {
+        if (!unique) {
+          jobs.push(BfJob.fromRow(byId.get(row.bfGid)!, cv));
+          continue;
+        }
+        const outcome = await insertUniqueJob(
+          cv.orgId,
+          cv.personId,
+          row,
+          unique,
+        );
+        const job = BfJob.fromRow(outcome.row, cv);
+        job.deduplicated = outcome.deduplicated;
+        job.replaced = outcome.replaced;
+        jobs.push(job);
+      }
+      return jobs;
+    };
+    const several = prepared.length > 1 && prepared.some((p) => p.unique);
+    const jobs = several ? await bfDb.transaction(write) : await write();
+    return jobs as InstanceType<C>[];
   }
 
   /**
@@ -161,12 +259,28 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
     return startJobs(workerId, jobs);
   }
 
-  /** Completes held jobs in one statement; returns the ids this worker still held. */
+  /** Completes held jobs in one statement, storing results given; returns the ids this worker still held. */
   static completeMany(
     workerId: string,
-    jobs: readonly HeldJob[],
+    jobs: readonly CompletedJob[],
   ): Promise<string[]> {
     return completeJobs(workerId, jobs);
+  }
+
+  /** Puts held jobs off (a handler's `snooze(ms)`), not counting the attempt; returns the ids still held. */
+  static snoozeMany(
+    workerId: string,
+    jobs: readonly JobSnooze[],
+  ): Promise<string[]> {
+    return snoozeJobs(workerId, jobs);
+  }
+
+  /** Stores held jobs' progress values, fenced; returns the ids still held. */
+  static recordProgress(
+    workerId: string,
+    jobs: readonly JobProgress[],
+  ): Promise<string[]> {
+    return recordJobProgress(workerId, jobs);
   }
 
   /** Settles failed attempts in one statement: retry with backoff or dead-letter. */
@@ -215,9 +329,47 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
     return retryFailedJobs({ allFailed: true, type });
   }
 
-  /** Operator: cancels an available job (status `cancelled`) so it is never run; returns whether it was available. */
-  static cancel(id: string, reason?: string): Promise<boolean> {
-    return cancelJob(id, reason);
+  /**
+   * Cancels job `id` of `cv`'s org: a waiting job becomes `cancelled` at once; a claimed or
+   * running one too, and its worker is told to abort the handler's signal (its late settle is
+   * refused). A finished job is left alone; the outcome says which happened.
+   *
+   * @example
+   * ```ts
+   * const outcome = await BfJob.cancel(job.id, cv, "customer closed the account");
+   * if (!outcome.cancelled) console.log("already", outcome.status);
+   * ```
+   */
+  static async cancel(
+    id: string,
+    cv: CurrentViewer,
+    reason?: string,
+  ): Promise<CancelOutcome> {
+    const [done] = await cancelJobs({ id, orgId: cv.orgId }, reason);
+    if (done) return { cancelled: true, was: done.was };
+    const row = await getJob(id);
+    const status = row && row.bf_oid === cv.orgId
+      ? (row.props as Record<string, unknown>).status as
+        | "completed"
+        | "failed"
+        | "cancelled"
+      : null;
+    return { cancelled: false, status };
+  }
+
+  /** Which of `ids` (jobs a worker holds) are cancelled now, with the reason given. */
+  static cancelledAmong(
+    ids: readonly string[],
+  ): Promise<{ id: string; reason: string }[]> {
+    return cancelledJobIds(ids);
+  }
+
+  /** Operator: cancels one job by id, or every waiting/in-flight job of a type, across orgs. */
+  static cancelJobs(
+    selection: CancelSelection,
+    reason?: string,
+  ): Promise<CancelledJob[]> {
+    return cancelJobs(selection, reason);
   }
 
   /**
@@ -332,6 +484,11 @@ const WORKER_OWNED_FIELDS = [
   "finishedAt",
   "cancelledAt",
   "error",
+  "result",
+  "progress",
+  "snoozes",
+  "uniqueKey",
+  "uniqueScope",
 ] as const;
 
 /** Checks a producer's input and turns it into validated props, with clear errors. */

@@ -146,7 +146,7 @@ dbTest(
       j.status === "available"
     );
     // user:1, user:2, the other org's user:1, and the one created while the twin ran.
-  assert.equal(twins.length, 4);
+    assert.equal(twins.length, 4);
     // The retried one no longer holds the key; the new one does.
     const next = await BfJob.create(
       { type: "sync", payload: { v: 4 }, unique: { key: runningKey! } },

@@ -40,6 +40,8 @@ export interface TestContext {
   ctx: JobContext;
   logs: LogLine[];
   controller: AbortController;
+  /** Every value the handler passed to `ctx.progress`, in order. */
+  progress: unknown[];
 }
 
 /** A viewer for a new org with a random id, so tests never share rows by accident. */
@@ -62,6 +64,7 @@ export async function createTestContext(
     jobType: job.props.type,
   });
   const controller = new AbortController();
+  const progress: unknown[] = [];
   const ctx: JobContext = {
     job,
     jobId: job.id,
@@ -69,8 +72,12 @@ export async function createTestContext(
     logger,
     cv: job.cv,
     signal: controller.signal,
+    progress: (value) => {
+      progress.push(value);
+      return Promise.resolve();
+    },
   };
-  return { ctx, logs, controller };
+  return { ctx, logs, controller, progress };
 }
 
 /** Validates `payload` with the handler's schema (as the worker does), then runs the handler. */

@@ -1,5 +1,5 @@
 /** Why a running job's signal fired. */
-export type AbortKind = "timeout" | "shutdown" | "lease-lost";
+export type AbortKind = "timeout" | "shutdown" | "lease-lost" | "cancelled";
 
 /** The reason attached to a job's AbortSignal, so the runner knows what to do with the job. */
 export class JobAbort extends Error {

@@ -1,23 +1,43 @@
+import { storableJson } from "@bfmono/apps/bfDb/classes/jsonValue.ts";
+import { MAX_SNOOZES } from "@bfmono/apps/bfDb/jobs/snoozeJobs.ts";
 import type { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 import type { Logger } from "@bfmono/packages/logger/logger.ts";
 import { JobAbort } from "./abortReasons.ts";
-import { type JobHandler, PermanentJobError } from "./handler.ts";
+import { type JobHandler, JobSnooze, PermanentJobError } from "./handler.ts";
+import { ProgressReporter } from "./progressReporter.ts";
 import { parseWithSchema, PayloadValidationError } from "./standardSchema.ts";
+
+/** The largest result a handler may return, as UTF-8 JSON text: 256 KB. */
+export const MAX_RESULT_BYTES = 256 * 1024;
 
 /** How one run of a job ended. */
 export type JobOutcome =
-  | { kind: "completed" }
+  /** `resultJson`: what the handler returned, as JSON; absent when it returned nothing. */
+  | { kind: "completed"; resultJson?: string }
   | { kind: "failed"; error: string; permanent: boolean }
-  /** Shutdown or lost lease: not the job's fault; release it, or leave it to whoever owns it now. */
+  /** The handler returned `snooze(ms)`. */
+  | { kind: "snoozed"; delayMs: number }
+  /**
+   * Shutdown, cancellation or lost lease: not the job's fault; release it, or leave it to
+   * whoever owns it now.
+   */
   | { kind: "interrupted"; abort: JobAbort };
 
-/** Validates the payload and runs the handler until it settles or its signal fires. */
+/** Where a run's progress values go (JSON text), fenced by the worker that holds the job. */
+export type ProgressWriter = (json: string) => Promise<void>;
+
+/**
+ * Validates the payload and runs the handler until it settles or its signal fires; a progress
+ * value still waiting is written before this resolves, so the settle comes after it.
+ */
 export async function runJob(
   job: BfJob,
   handler: JobHandler,
   logger: Logger,
   signal: AbortSignal,
+  writeProgress: ProgressWriter = () => Promise.resolve(),
 ): Promise<JobOutcome> {
+  const progress = new ProgressReporter(writeProgress);
   try {
     const payload = await parseWithSchema(
       handler.type,
@@ -25,7 +45,7 @@ export async function runJob(
       job.props.payload,
     );
     signal.throwIfAborted();
-    await raceAbort(
+    const returned = await raceAbort(
       Promise.resolve(handler.process(payload, {
         job,
         jobId: job.id,
@@ -33,10 +53,11 @@ export async function runJob(
         logger,
         cv: job.cv,
         signal,
+        progress: (value) => progress.report(value),
       })),
       signal,
     );
-    return { kind: "completed" };
+    return outcomeOf(job, returned);
   } catch (error) {
     const abort = signal.aborted && signal.reason instanceof JobAbort
       ? signal.reason
@@ -50,7 +71,36 @@ export async function runJob(
     const permanent = error instanceof PermanentJobError ||
       error instanceof PayloadValidationError;
     return { kind: "failed", error: describeError(error), permanent };
+  } finally {
+    await progress.close();
   }
+}
+
+/** What a handler's return value makes of its job. */
+function outcomeOf(job: BfJob, returned: unknown): JobOutcome {
+  if (returned instanceof JobSnooze) {
+    const snoozes = job.props.snoozes ?? 0;
+    if (snoozes >= MAX_SNOOZES) {
+      return {
+        kind: "failed",
+        error:
+          `snoozed ${snoozes} times, the most a job may (MAX_SNOOZES); failing it for good`,
+        permanent: true,
+      };
+    }
+    return { kind: "snoozed", delayMs: returned.delayMs };
+  }
+  if (returned === undefined) return { kind: "completed" };
+  const stored = storableJson(returned, "result", MAX_RESULT_BYTES);
+  if ("problem" in stored) {
+    return {
+      kind: "failed",
+      error:
+        `the handler's return value cannot be stored as the job's result: ${stored.problem}`,
+      permanent: true,
+    };
+  }
+  return { kind: "completed", resultJson: stored.json };
 }
 
 /** Resolves with `work`, or rejects as soon as `signal` fires, whichever comes first. */

@@ -27,6 +27,8 @@ export class WorkerMetrics {
   readonly failed = new Map<string, number>();
   readonly retried = new Map<string, number>();
   readonly reaped = new Map<string, number>();
+  readonly snoozed = new Map<string, number>();
+  readonly cancelled = new Map<string, number>();
   running = 0;
   claimCount = 0;
   claimSeconds = 0;
@@ -34,7 +36,13 @@ export class WorkerMetrics {
 
   /** Counts one job outcome for `type`. */
   count(
-    kind: "completed" | "failed" | "retried" | "reaped",
+    kind:
+      | "completed"
+      | "failed"
+      | "retried"
+      | "reaped"
+      | "snoozed"
+      | "cancelled",
     type: string,
     by = 1,
   ): void {
@@ -83,6 +91,16 @@ export class WorkerMetrics {
       "bfjobs_reaped_total",
       "Expired leases returned by this worker's reaper.",
       this.reaped,
+    );
+    counter(
+      "bfjobs_snoozed_total",
+      "Jobs their handler put off with snooze(ms).",
+      this.snoozed,
+    );
+    counter(
+      "bfjobs_cancelled_total",
+      "Jobs this worker held when they were cancelled (their handler was aborted).",
+      this.cancelled,
     );
     lines.push(
       "# HELP bfjobs_running Jobs running in this worker now.",

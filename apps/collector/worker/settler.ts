@@ -8,8 +8,9 @@ import type { WorkerMetrics } from "./metrics.ts";
 const START_WRITE_DELAY_MS = 250;
 
 type Pending =
-  | { kind: "complete"; job: BfJob; startedAt?: string }
+  | { kind: "complete"; job: BfJob; startedAt?: string; resultJson?: string }
   | { kind: "fail"; job: BfJob; error: string; permanent: boolean }
+  | { kind: "snooze"; job: BfJob; delayMs: number }
   | { kind: "release"; job: BfJob };
 
 /** Options for batching settles. */
@@ -87,9 +88,20 @@ export class Settler {
     }, START_WRITE_DELAY_MS);
   }
 
-  /** Queues a completion. */
-  complete(job: BfJob): void {
-    this.#add({ kind: "complete", job, startedAt: this.#takeStart(job) });
+  /** Queues a completion, with the handler's result as JSON text when it returned one. */
+  complete(job: BfJob, resultJson?: string): void {
+    this.#add({
+      kind: "complete",
+      job,
+      startedAt: this.#takeStart(job),
+      resultJson,
+    });
+  }
+
+  /** Queues a snooze: back to waiting for `delayMs`, the attempt not counted. */
+  snooze(job: BfJob, delayMs: number): void {
+    this.#takeStart(job);
+    this.#add({ kind: "snooze", job, delayMs });
   }
 
   /** Queues a failed attempt; permanent ones are dead-lettered. */
@@ -200,13 +212,15 @@ export class Settler {
     const completes = batch.filter((p) => p.kind === "complete");
     const fails = batch.filter((p) => p.kind === "fail");
     const releases = batch.filter((p) => p.kind === "release");
+    const snoozes = batch.filter((p) => p.kind === "snooze");
     try {
-      const [completed, failed, released] = await Promise.all([
+      const [completed, failed, released, snoozed] = await Promise.all([
         BfJob.completeMany(
           workerId,
           completes.map((p) => ({
             ...p.job.held,
-            startedAt: p.kind === "complete" ? p.startedAt : undefined,
+            startedAt: p.startedAt,
+            resultJson: p.resultJson,
           })),
         ),
         BfJob.failMany(
@@ -218,6 +232,10 @@ export class Settler {
           })),
         ),
         BfJob.releaseMany(workerId, releases.map((p) => p.job.held)),
+        BfJob.snoozeMany(
+          workerId,
+          snoozes.map((p) => ({ ...p.job.held, delayMs: p.delayMs })),
+        ),
         this.#writeStarts(starts),
       ]);
       this.#failures = 0;
@@ -229,6 +247,7 @@ export class Settler {
         releases,
         new Set(released),
       );
+      this.#reportSnoozes(snoozes, new Set(snoozed));
       return true;
     } catch (error) {
       this.#failures++;
@@ -255,6 +274,20 @@ export class Settler {
       this.#options.logger.warn("could not mark started jobs running", {
         error,
       });
+    }
+  }
+
+  #reportSnoozes(
+    snoozes: (Pending & { kind: "snooze" })[],
+    snoozed: Set<string>,
+  ): void {
+    const { logger, metrics } = this.#options;
+    for (const { job, delayMs } of snoozes) {
+      const log = jobLogger(logger, job);
+      if (snoozed.has(job.id)) {
+        metrics.count("snoozed", job.props.type);
+        log.info("job snoozed", { delayMs });
+      } else log.warn("job snoozed after its lease was lost");
     }
   }
 

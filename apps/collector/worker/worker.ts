@@ -1,5 +1,8 @@
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
-import { JOB_CHANNEL } from "@bfmono/apps/bfDb/jobs/jobStates.ts";
+import {
+  JOB_CANCEL_CHANNEL,
+  JOB_CHANNEL,
+} from "@bfmono/apps/bfDb/jobs/jobStates.ts";
 import type { ReapOutcome } from "@bfmono/apps/bfDb/jobs/reapExpiredJobs.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 import { DEFAULT_QUEUE } from "@bfmono/apps/bfDb/jobs/claimJobs.ts";
@@ -178,13 +181,16 @@ export class Worker {
     const pruner = prunerDuty({
       ...hooks,
       retention: this.config.retention,
-      onPruned: ({ completed, failed, deadWorkers }) => {
-        if (completed.removed + failed.removed + deadWorkers === 0) return;
+      onPruned: ({ completed, failed, deadWorkers, expiredKeys }) => {
+        if (
+          completed.removed + failed.removed + deadWorkers + expiredKeys === 0
+        ) return;
         this.logger.info("finished jobs pruned", {
           completed: completed.removed,
           failed: failed.removed,
           partitionsDropped: completed.partitions + failed.partitions,
           deadWorkersRemoved: deadWorkers,
+          expiredUniqueKeys: expiredKeys,
         });
       },
     });
@@ -229,14 +235,68 @@ export class Worker {
   }
 
   async #listen(): Promise<void> {
+    let unlistenJobs: Unlisten | undefined;
     try {
-      this.#unlisten = await bfDb.backend.listen(JOB_CHANNEL, (type) => {
+      unlistenJobs = await bfDb.backend.listen(JOB_CHANNEL, (type) => {
         if (type === "" || this.registry.get(type)) this.#poke();
       });
+      const unlistenCancels = await bfDb.backend.listen(
+        JOB_CANCEL_CHANNEL,
+        (workerId) => {
+          if (workerId === this.id) void this.#abortCancelled("notification");
+        },
+      );
+      const jobs = unlistenJobs;
+      this.#unlisten = async () => {
+        await Promise.allSettled([jobs(), unlistenCancels()]);
+      };
     } catch (error) {
-      // Polling still finds jobs; LISTEN is retried by the next heartbeat.
+      await unlistenJobs?.().catch(() => {});
+      // Polling still finds jobs, and the heartbeat finds cancelled ones (their lease is gone);
+      // LISTEN is retried by the next heartbeat.
       this.#databaseError("listen", error);
     }
+  }
+
+  /**
+   * Stops the jobs among `candidates` (default: every job this worker holds) that an operator or
+   * the application cancelled: claimed-ahead ones are dropped, running ones have their signal
+   * aborted with the reason. Returns the ids found cancelled.
+   */
+  async #abortCancelled(
+    via: "notification" | "heartbeat",
+    candidates?: readonly string[],
+  ): Promise<Set<string>> {
+    const ids = candidates ?? [
+      ...this.#running.keys(),
+      ...this.#buffer.map((b) => b.job.id),
+    ];
+    let found: { id: string; reason: string }[];
+    try {
+      found = await BfJob.cancelledAmong(ids);
+    } catch (error) {
+      this.#databaseError("cancel check", error);
+      return new Set();
+    }
+    const cancelled = new Map(found.map((c) => [c.id, c.reason]));
+    this.#buffer = this.#buffer.filter(({ job }) => {
+      if (!cancelled.has(job.id)) return true;
+      this.metrics.count("cancelled", job.props.type);
+      jobLogger(this.logger, job).info("job cancelled before it started", {
+        via,
+      });
+      return false;
+    });
+    for (const entry of this.#running.values()) {
+      const reason = cancelled.get(entry.job.id);
+      if (reason === undefined || entry.controller.signal.aborted) continue;
+      jobLogger(this.logger, entry.job).info(
+        "job cancelled; aborting its handler",
+        { via },
+      );
+      entry.controller.abort(new JobAbort("cancelled", `cancelled: ${reason}`));
+    }
+    return new Set(cancelled.keys());
   }
 
   #poke(): void {
@@ -338,36 +398,63 @@ export class Worker {
         ),
       this.config.jobTimeoutMs,
     );
-    runJob(job, handler, log, controller.signal).then((outcome) => {
-      clearTimeout(timeout);
-      this.#running.delete(job.id);
-      this.metrics.running = this.#running.size;
-      this.#pacer.observeFinished();
-      if (outcome.kind === "completed") this.#settler.complete(job);
-      else if (outcome.kind === "failed") {
-        this.#settler.fail(job, outcome.error, outcome.permanent);
-      } else if (outcome.abort.kind === "shutdown") this.#settler.release(job);
-      else {log.warn("job abandoned: lease lost to the reaper", {
-          reason: outcome.abort.message,
-        });}
-      this.#wake?.();
-    });
+    const writeProgress = (progressJson: string) =>
+      BfJob.recordProgress(this.id, [{ ...job.held, progressJson }]).then(
+        () => {},
+        (error) => log.warn("could not store the job's progress", { error }),
+      );
+    runJob(job, handler, log, controller.signal, writeProgress).then(
+      (outcome) => {
+        clearTimeout(timeout);
+        this.#running.delete(job.id);
+        this.metrics.running = this.#running.size;
+        this.#pacer.observeFinished();
+        if (outcome.kind === "completed") {
+          this.#settler.complete(job, outcome.resultJson);
+        } else if (outcome.kind === "failed") {
+          this.#settler.fail(job, outcome.error, outcome.permanent);
+        } else if (outcome.kind === "snoozed") {
+          this.#settler.snooze(job, outcome.delayMs);
+        } else if (outcome.abort.kind === "shutdown") {
+          this.#settler.release(job);
+        } else if (outcome.abort.kind === "cancelled") {
+          // Already `cancelled` in the database: nothing to write.
+          this.metrics.count("cancelled", job.props.type);
+          log.info("running job cancelled; its handler was aborted", {
+            reason: outcome.abort.message,
+          });
+        } else {
+          log.warn("job abandoned: lease lost to the reaper", {
+            reason: outcome.abort.message,
+          });
+        }
+        this.#wake?.();
+      },
+    );
   }
 
-  /** Drops claimed-ahead jobs and aborts running ones whose lease the database no longer credits. */
-  #onRenewed(held: Set<string>, sentAt: number): void {
-    this.#buffer = this.#buffer.filter((b) =>
-      b.claimedAt >= sentAt || held.has(b.job.id)
-    );
-    for (const entry of this.#running.values()) {
-      if (entry.claimedAt < sentAt && !held.has(entry.job.id)) {
-        entry.controller.abort(
-          new JobAbort(
-            "lease-lost",
-            "the lease expired and the job was reclaimed",
-          ),
-        );
-      }
+  /**
+   * Drops claimed-ahead jobs and aborts running ones whose lease the database no longer
+   * credits: as cancelled when they were (the fallback when the cancel notification was
+   * missed), else as reclaimed.
+   */
+  async #onRenewed(held: Set<string>, sentAt: number): Promise<void> {
+    const lost = [
+      ...[...this.#running.values()].filter((e) => e.claimedAt < sentAt)
+        .map((e) => e.job.id),
+      ...this.#buffer.filter((b) => b.claimedAt < sentAt).map((b) => b.job.id),
+    ].filter((id) => !held.has(id));
+    if (lost.length === 0) return;
+    const cancelled = await this.#abortCancelled("heartbeat", lost);
+    const reclaimed = new Set(lost.filter((id) => !cancelled.has(id)));
+    this.#buffer = this.#buffer.filter((b) => !reclaimed.has(b.job.id));
+    for (const id of reclaimed) {
+      this.#running.get(id)?.controller.abort(
+        new JobAbort(
+          "lease-lost",
+          "the lease expired and the job was reclaimed",
+        ),
+      );
     }
   }
 

@@ -12,7 +12,9 @@ function host(
   return {
     workerId: "w-heart",
     leaseMs: 60_000,
-    onRenewed: (held) => renewed.push(held),
+    onRenewed: (held) => {
+      renewed.push(held);
+    },
     onError: (_duty, error) => errors.push(error),
     onOk: () => {},
     dutyTimeoutMs: 10_000,

@@ -13,7 +13,7 @@ export interface HeartbeatHost extends DutyHooks {
    */
   heldIds(): string[];
   /** Called with the ids the database still credits to the worker, and when the ask was sent. */
-  onRenewed(held: Set<string>, sentAt: number): void;
+  onRenewed(held: Set<string>, sentAt: number): void | Promise<void>;
   /** Runs before each renewal (the worker re-subscribes to wake-ups it lost). */
   beforeRenewal?(): Promise<void>;
   /** Renews the worker's own entry in the registry of live workers, busy or idle. */
@@ -80,7 +80,7 @@ export class Heartbeat {
       await BfJob.heartbeat(host.workerId, host.leaseMs, ids),
     );
     host.onOk();
-    host.onRenewed(held, sentAt);
+    await host.onRenewed(held, sentAt);
   }
 
   /** Stops renewing; waits for a renewal in flight, at most `maxWaitMs`. */

@@ -3,6 +3,7 @@ import {
   pruneFinishedJobs,
   type PruneResult,
 } from "@bfmono/apps/bfDb/jobs/pruneJobs.ts";
+import { pruneExpiredJobKeys } from "@bfmono/apps/bfDb/jobs/uniqueJobs.ts";
 import { sweepDeadWorkers } from "@bfmono/apps/bfDb/jobs/workerRegistry.ts";
 import type { DutyHooks } from "./dutyHooks.ts";
 import { Periodic } from "./periodic.ts";
@@ -31,11 +32,15 @@ export interface PrunerHost extends DutyHooks {
   onPruned(result: PruneOutcome): void;
 }
 
-/** What one pass removed: finished jobs per table, and registry entries of long-dead workers. */
+/**
+ * What one pass removed: finished jobs per table, registry entries of long-dead workers, and
+ * the keys of throttle windows (unique scope `period`) that have ended.
+ */
 export interface PruneOutcome {
   completed: PruneResult;
   failed: PruneResult;
   deadWorkers: number;
+  expiredKeys: number;
 }
 
 /**
@@ -54,6 +59,7 @@ export async function pruneOnce(
     ),
     failed: await pruneFinishedJobs("bfdb_jobs_failed", retention.failedMs),
     deadWorkers: await sweepDeadWorkers(),
+    expiredKeys: await pruneExpiredJobKeys(),
   };
 }
 

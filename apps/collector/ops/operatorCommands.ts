@@ -6,6 +6,7 @@ import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
+import type { CancelledJob } from "@bfmono/apps/bfDb/jobs/operatorJobs.ts";
 import {
   parseWithSchema,
   type StandardSchemaV1,
@@ -50,10 +51,40 @@ export interface OperatorCommands {
   retry(
     selection: { id: string } | { failed: true; type?: string },
   ): Promise<{ retried: string[] }>;
+  /**
+   * Cancels one job by id, or the waiting and in-flight jobs of a type (only those in
+   * `statuses`, when given); a job that finished is left alone (an OperatorError by id).
+   */
+  cancel(
+    selection: CancelRequest,
+  ): Promise<{ cancelled: CancelledJob[] }>;
+  /** Every prop of one job (payload, result, progress, snoozes, error history, timestamps). */
+  show(request: { id: string }): Promise<JobDetail>;
   prune(request: { olderThanMs: number }): Promise<{ deleted: number }>;
   /** Applies pending migrations; returns the versions applied (none while a worker runs). */
   migrate(): Promise<{ applied: number[] }>;
 }
+
+/** Which jobs an operator cancels. */
+export type CancelRequest =
+  | { id: string; reason?: string }
+  | {
+    type: string;
+    statuses?: ("available" | "claimed" | "running")[];
+    reason?: string;
+  };
+
+/** One job as `bft jobs show` prints it: its id, org, every prop, and its bookkeeping times. */
+export interface JobDetail {
+  id: string;
+  org: string;
+  createdAt: string;
+  updatedAt: string;
+  props: Record<string, unknown>;
+}
+
+/** The statuses a cancellation by type may be limited to. */
+const CANCELLABLE = ["available", "claimed", "running"] as const;
 
 function summarize(job: BfJob): JobSummary {
   return {
@@ -144,6 +175,55 @@ export function localOperatorCommands(
         return { retried: [selection.id] };
       }
       return { retried: await BfJob.retryAllFailed(selection.type) };
+    },
+    async cancel(request) {
+      const reason = request.reason ?? "cancelled by operator";
+      if (typeof reason !== "string" || reason.length === 0) {
+        throw new OperatorError("reason must be a non-empty string");
+      }
+      if ("id" in request) {
+        const cancelled = await BfJob.cancelJobs({ id: request.id }, reason);
+        if (cancelled.length === 0) {
+          const job = await BfJob.get(request.id);
+          throw new OperatorError(
+            job
+              ? `job ${
+                JSON.stringify(request.id)
+              } is ${job.props.status}: only waiting or running jobs can be cancelled`
+              : `no job with id ${JSON.stringify(request.id)}`,
+          );
+        }
+        return { cancelled };
+      }
+      const statuses = request.statuses ?? [...CANCELLABLE];
+      for (const status of statuses) {
+        if (!(CANCELLABLE as readonly string[]).includes(status)) {
+          throw new OperatorError(
+            `status must be one of ${CANCELLABLE.join(", ")}, got ${
+              JSON.stringify(status)
+            }`,
+          );
+        }
+      }
+      return {
+        cancelled: await BfJob.cancelJobs(
+          { type: request.type, statuses },
+          reason,
+        ),
+      };
+    },
+    async show({ id }) {
+      const job = await BfJob.get(id);
+      if (!job) {
+        throw new OperatorError(`no job with id ${JSON.stringify(id)}`);
+      }
+      return {
+        id: job.id,
+        org: job.metadata.bfOid,
+        createdAt: job.metadata.createdAt.toISOString(),
+        updatedAt: job.metadata.lastUpdated.toISOString(),
+        props: { ...job.props } as Record<string, unknown>,
+      };
     },
     async prune({ olderThanMs }) {
       return { deleted: await BfJob.pruneCompleted(olderThanMs) };

@@ -28,6 +28,8 @@ export function httpOperatorCommands(baseUrl: string): OperatorCommands {
     status: () => call("GET", "/ops/status"),
     list: (filter) => call("POST", "/ops/list", filter),
     retry: (selection) => call("POST", "/ops/retry", selection),
+    cancel: (selection) => call("POST", "/ops/cancel", selection),
+    show: (request) => call("POST", "/ops/show", request),
     prune: (request) => call("POST", "/ops/prune", request),
     migrate: () => call("POST", "/ops/migrate", {}),
   };

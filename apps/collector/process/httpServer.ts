@@ -127,6 +127,10 @@ async function serveOperator(
         return json(200, await operator.list(body ?? {}));
       case "/ops/retry":
         return json(200, await operator.retry(body));
+      case "/ops/cancel":
+        return json(200, await operator.cancel(body));
+      case "/ops/show":
+        return json(200, await operator.show(body));
       case "/ops/prune":
         return json(200, await operator.prune(body));
       case "/ops/migrate":

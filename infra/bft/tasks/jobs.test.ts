@@ -262,6 +262,98 @@ dbTest(
 );
 
 dbTest(
+  "jobs cancel ID and --type [--status available]; jobs show ID prints every prop",
+  async (db) => {
+    const env = { DATABASE_URL: db.url };
+    const waiting = await BfJob.create(
+      { type: "process_new_record", payload: { record_id: "r1" } },
+      cv,
+    );
+    const byId = await runBft(
+      ["jobs", "cancel", waiting.id, "--reason", "duplicate record"],
+      env,
+    );
+    assert.equal(byId.code, 0, byId.stderr);
+    assert.equal(
+      byId.stdout,
+      `cancelled 1 job\n${waiting.id} (was available)\n`,
+    );
+    assert.equal((await jobRow(waiting.id)).status, "cancelled");
+    assert.equal((await jobRow(waiting.id)).error, "duplicate record");
+
+    const again = await runBft(["jobs", "cancel", waiting.id], env);
+    assert.equal(again.code, 2);
+    assert.match(
+      again.stderr,
+      /is cancelled: only waiting or running jobs can be cancelled/,
+    );
+    const done = await settledJob("track_usage", "completed");
+    const finished = await runBft(["jobs", "cancel", done.id], env);
+    assert.equal(finished.code, 2);
+    assert.match(finished.stderr, /is completed/);
+
+    const a = await BfJob.create({ type: "track_usage", payload: {} }, cv);
+    const b = await BfJob.create({ type: "track_usage", payload: {} }, cv);
+    const [held] = await BfJob.claimBatch("worker-cli-test", {
+      types: ["track_usage"],
+      limit: 1,
+    });
+    const waitingOnly = await runBft(
+      ["jobs", "cancel", "--type", "track_usage", "--status", "available"],
+      env,
+    );
+    assert.equal(waitingOnly.code, 0, waitingOnly.stderr);
+    assert.match(waitingOnly.stdout, /^cancelled 1 job\n/);
+    assert.equal((await jobRow(held.id)).status, "claimed");
+    const all = await runBft(["jobs", "cancel", "--type", "track_usage"], env);
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(
+      all.stdout,
+      `cancelled 1 job\n${held.id} (was claimed on worker-cli-test)\n`,
+    );
+    for (const job of [a, b]) {
+      assert.equal((await jobRow(job.id)).status, "cancelled");
+    }
+
+    const shown = await runBft(["jobs", "show", done.id], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    const detail = JSON.parse(shown.stdout);
+    assert.equal(detail.id, done.id);
+    assert.equal(detail.org, "org_cli");
+    assert.equal(detail.props.status, "completed");
+    assert.equal(detail.props.attempts, 1);
+    assert.equal(typeof detail.props.finishedAt, "string");
+    assert.deepEqual(detail.props.errors, []);
+    const cancelledDetail = JSON.parse(
+      (await runBft(["jobs", "show", held.id], env)).stdout,
+    );
+    assert.equal(cancelledDetail.props.errors.at(-1).cancelled, true);
+
+    const bad = await runBft([
+      "jobs",
+      "cancel",
+      "--type",
+      "t",
+      "--status",
+      "completed",
+    ], env);
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.stderr,
+      /--status must be one of available, claimed, running/,
+    );
+    const both = await runBft(
+      ["jobs", "cancel", waiting.id, "--type", "t"],
+      env,
+    );
+    assert.equal(both.code, 2);
+    const missing = await runBft(["jobs", "show", "nope"], env);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no job with id "nope"/);
+  },
+);
+
+dbTest(
   "jobs prune --older-than deletes finished completed jobs only",
   async (db) => {
     const env = { DATABASE_URL: db.url };

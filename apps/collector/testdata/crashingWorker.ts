@@ -3,9 +3,7 @@
 // DATABASE_URL, runs at WORKER_CONCURRENCY (default 1) with JOB_LEASE_MS (default 1000), logs
 // "crashing worker ready"; the jobs it held are left to the reaper.
 import { z } from "zod";
-import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
-import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
-import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { useDatabaseFromEnv } from "../testing/scriptDatabase.ts";
 import { createLogger } from "@bfmono/packages/logger/logger.ts";
 import { defineHandler } from "../worker/handler.ts";
 import { startWorker } from "../worker/worker.ts";
@@ -14,11 +12,7 @@ const logger = createLogger({
   service: "crashing-worker",
   environment: "test",
 });
-const backend = await openBackend({
-  databaseUrl: Deno.env.get("DATABASE_URL"),
-});
-await migrate(backend);
-bfDb.use(backend);
+await useDatabaseFromEnv();
 const worker = await startWorker({
   handlers: [
     defineHandler({ type: "quick", schema: z.object({}), process() {} }),

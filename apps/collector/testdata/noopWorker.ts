@@ -3,8 +3,7 @@
 // lines on stdout, and on SIGTERM stops gracefully, writes the ids it ran (one per line, repeats
 // included) to RUNS_FILE, and logs "noop worker done" with its counts and backlog figures.
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
-import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
-import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { useDatabaseFromEnv } from "../testing/scriptDatabase.ts";
 import { createLogger } from "@bfmono/packages/logger/logger.ts";
 import { startWorker } from "../worker/worker.ts";
 import { noopHandler, RunCounter } from "../testing/saturation.ts";
@@ -17,11 +16,7 @@ const workerLogger = createLogger({
   environment: "test",
   level: "warn",
 });
-const backend = await openBackend({
-  databaseUrl: Deno.env.get("DATABASE_URL"),
-});
-await migrate(backend);
-bfDb.use(backend);
+await useDatabaseFromEnv();
 const runs = new RunCounter();
 const worker = await startWorker({
   handlers: [noopHandler(runs)],

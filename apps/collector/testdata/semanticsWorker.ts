@@ -4,9 +4,7 @@
 // finished anyway". Opens DATABASE_URL, runs at concurrency 4 with JOB_LEASE_MS (default
 // 3000) and WORKER_POLL_INTERVAL_MS (default 200), and logs "semantics worker ready".
 import { z } from "zod";
-import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
-import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
-import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { useDatabaseFromEnv } from "../testing/scriptDatabase.ts";
 import { createLogger } from "@bfmono/packages/logger/logger.ts";
 import { defineHandler } from "../worker/handler.ts";
 import { startWorker } from "../worker/worker.ts";
@@ -15,11 +13,7 @@ const logger = createLogger({
   service: "semantics-worker",
   environment: "test",
 });
-const backend = await openBackend({
-  databaseUrl: Deno.env.get("DATABASE_URL"),
-});
-await migrate(backend);
-bfDb.use(backend);
+await useDatabaseFromEnv();
 const worker = await startWorker({
   handlers: [
     defineHandler({

@@ -19,13 +19,7 @@ const LONG_LEASE_MS = 60_000;
 dbTest(
   "cancelling a running job: its worker process aborts the handler's signal, saying cancelled",
   async (db) => {
-    await using worker = await startWorkerProcess({
-      databaseUrl: db.url,
-      script: SEMANTICS_WORKER,
-      readyMessage: "semantics worker ready",
-      name: "semantics worker",
-      env: { JOB_LEASE_MS: String(LONG_LEASE_MS) },
-    });
+    await using worker = await startSemanticsWorker(db.url);
     const job = await BfJob.create(
       { type: "wait_signal", payload: {} },
       TEST_CV,
@@ -60,13 +54,7 @@ dbTest(
 dbTest(
   "a handler that ignores its signal: the job stays cancelled, its late completion refused, never retried",
   async (db) => {
-    await using worker = await startWorkerProcess({
-      databaseUrl: db.url,
-      script: SEMANTICS_WORKER,
-      readyMessage: "semantics worker ready",
-      name: "semantics worker",
-      env: { JOB_LEASE_MS: String(LONG_LEASE_MS) },
-    });
+    await using worker = await startSemanticsWorker(db.url);
     const job = await BfJob.create(
       { type: "ignore_signal", payload: { ms: 1_500 }, maxAttempts: 5 },
       TEST_CV,
@@ -88,6 +76,17 @@ dbTest(
     assert.equal((await jobRow(job.id)).status, "cancelled");
   },
 );
+
+/** The semantics worker process, on a lease the heartbeat renews only every 20 s. */
+function startSemanticsWorker(databaseUrl: string) {
+  return startWorkerProcess({
+    databaseUrl,
+    script: SEMANTICS_WORKER,
+    readyMessage: "semantics worker ready",
+    name: "semantics worker",
+    env: { JOB_LEASE_MS: String(LONG_LEASE_MS) },
+  });
+}
 
 /** Polls the job's row until `check` holds; returns it. */
 async function waitForRow(

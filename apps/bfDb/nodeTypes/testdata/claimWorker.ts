@@ -5,21 +5,12 @@
 // heartbeats, waiting to be killed (kill -9) by BfJob.lease.test.ts.
 // Usage: deno run -A claimWorker.ts <databaseUrl> <workerId> <batchSize> [hang]
 import { bfDb } from "../../bfDb.ts";
-import { PostgresBackend } from "../../storage/PostgresBackend.ts";
+import { connectAndAwaitStart } from "../../testing/startGun.ts";
 import { BfJob } from "../BfJob.ts";
 
 const [url, workerId, batchArg, mode] = Deno.args;
 const batchSize = Number(batchArg);
-bfDb.use(new PostgresBackend(url, { maxConnections: 1 }));
-
-const [{ pid }] = await bfDb.query<{ pid: number }>(
-  "SELECT pg_backend_pid() AS pid",
-);
-console.log(JSON.stringify({ ready: true, pid }));
-
-const reader = Deno.stdin.readable.getReader();
-await reader.read();
-reader.releaseLock();
+const pid = await connectAndAwaitStart(url);
 
 if (mode === "hang") {
   const jobs = await BfJob.claimBatch(workerId, {

@@ -3,19 +3,12 @@
 // `type` with one unique option, and prints how many were fresh, deduplicated and replaced.
 // Usage: deno run -A uniqueCreator.ts <databaseUrl> <writer> <count> <type> <unique as JSON>
 import { bfDb } from "../../bfDb.ts";
-import { PostgresBackend } from "../../storage/PostgresBackend.ts";
 import { TEST_CV } from "../../testing/jobRows.ts";
+import { connectAndAwaitStart } from "../../testing/startGun.ts";
 import { BfJob } from "../BfJob.ts";
 
 const [url, writer, countArg, type, uniqueJson] = Deno.args;
-bfDb.use(new PostgresBackend(url, { maxConnections: 1 }));
-const [{ pid }] = await bfDb.query<{ pid: number }>(
-  "SELECT pg_backend_pid() AS pid",
-);
-console.log(JSON.stringify({ ready: true, pid }));
-const reader = Deno.stdin.readable.getReader();
-await reader.read();
-reader.releaseLock();
+await connectAndAwaitStart(url);
 
 const outcome = { writer, fresh: 0, deduplicated: 0, replaced: 0 };
 const ids = new Set<string>();

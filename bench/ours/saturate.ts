@@ -34,7 +34,7 @@ await runSaturate({
       handlers: [noop],
       config: { concurrency: envInt("BENCH_CONCURRENCY", 32) },
       logger,
-      recurring: [],
+      schedules: [],
     });
     return async () => {
       await worker.stop();

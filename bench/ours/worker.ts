@@ -40,7 +40,7 @@ const worker = await startWorker({
   handlers: [noop],
   config: { concurrency: envInt("BENCH_CONCURRENCY", 10) },
   logger,
-  recurring: [],
+  schedules: [],
 });
 emit("ready", { t: now() });
 await stop;

@@ -201,15 +201,22 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
 
   /**
    * Enqueues a job whose id derives from `key`, unless that job already exists (even finished);
-   * returns it, or null when it existed. Many processes racing on one key create one job.
+   * returns it, or null when it existed. Many processes racing on one key create one job. The
+   * key is kept for ever, or until `keyExpiresAt` (the pruner forgets it after).
    */
   static async createOnce(
     input: BfJobInput,
     key: string,
     cv: CurrentViewer,
+    options: { keyExpiresAt?: string } = {},
   ): Promise<BfJob | null> {
     const props = checkJobInput(input);
-    const row = { bfGid: await gidFromKey(key), sortValue: Date.now(), props };
+    const row = {
+      bfGid: await gidFromKey(key),
+      sortValue: Date.now(),
+      props,
+      keyExpiresAt: options.keyExpiresAt,
+    };
     const [inserted] = await insertJobs(cv.orgId, cv.personId, [row], {
       keyed: true,
     });

@@ -1,16 +1,27 @@
 /**
  * The Poel README's `cleanup_auth_tokens` job: deletes expired auth tokens of every org, one
- * batch per statement so no statement holds many locks, and logs how many went. Its hourly
- * schedule lives with the worker's scheduler, not here.
+ * batch per statement so no statement holds many locks, and logs how many went; and its hourly
+ * schedule.
  *
  * @module
  */
 import { z } from "zod";
 import { BfAuthToken } from "@bfmono/apps/bfDb/nodeTypes/BfAuthToken.ts";
 import { defineHandler } from "../worker/handler.ts";
+import { defineSchedule } from "../worker/schedule.ts";
 
 /** The job type name. */
 export const CLEANUP_AUTH_TOKENS = "cleanup_auth_tokens";
+
+/** At the top of every hour (UTC); an hour every worker was down for is not made up. */
+export const cleanupAuthTokensSchedule = defineSchedule({
+  name: "cleanup-auth-tokens",
+  cron: "0 * * * *",
+  timezone: "UTC",
+  type: CLEANUP_AUTH_TOKENS,
+  payload: {},
+  missed: "skip",
+});
 
 /** Tokens deleted per statement unless the payload says otherwise. */
 export const DEFAULT_CLEANUP_BATCH_SIZE = 1000;

@@ -1,9 +1,9 @@
 import type { Logger } from "@bfmono/packages/logger/logger.ts";
 import type { JobHandler } from "../worker/handler.ts";
-import type { RecurringJob } from "../worker/duties/scheduler.ts";
+import type { ScheduleDefinition } from "../worker/schedule.ts";
 import {
-  CLEANUP_AUTH_TOKENS,
   cleanupAuthTokensHandler,
+  cleanupAuthTokensSchedule,
 } from "./cleanupAuthTokens.ts";
 import { processNewRecordHandler } from "./processNewRecord.ts";
 import { createTrackUsageHandler, TRACK_USAGE } from "./trackUsage.ts";
@@ -18,15 +18,15 @@ export interface ProductSettings {
 export interface ProductHandlers {
   /** Handlers to register. */
   handlers: JobHandler[];
-  /** Recurring jobs of those handlers. */
-  recurring: RecurringJob[];
+  /** Schedules of those handlers. */
+  schedules: ScheduleDefinition[];
   /** Types with no handler here; their jobs wait `available` until a configured worker runs. */
   disabled: string[];
 }
 
-/** The product's recurring jobs: tokens are cleaned up once an hour. */
-export const PRODUCT_RECURRING_JOBS: readonly RecurringJob[] = [
-  { type: CLEANUP_AUTH_TOKENS, payload: {}, everyMs: 3_600_000 },
+/** The product's schedules: tokens are cleaned up once an hour. */
+export const PRODUCT_SCHEDULES: readonly ScheduleDefinition[] = [
+  cleanupAuthTokensSchedule,
 ];
 
 /**
@@ -36,8 +36,8 @@ export const PRODUCT_RECURRING_JOBS: readonly RecurringJob[] = [
  *
  * @example
  * ```ts
- * const { handlers, recurring } = productHandlers(loadConfig(), log);
- * const worker = await startWorker({ handlers, recurring });
+ * const { handlers, schedules } = productHandlers(loadConfig(), log);
+ * const worker = await startWorker({ handlers, schedules });
  * ```
  */
 export function productHandlers(
@@ -64,5 +64,5 @@ export function productHandlers(
         "POSTHOG_HOST and POSTHOG_API_KEY are not both set; track_usage jobs stay queued",
     });
   }
-  return { handlers, recurring: [...PRODUCT_RECURRING_JOBS], disabled };
+  return { handlers, schedules: [...PRODUCT_SCHEDULES], disabled };
 }

@@ -81,7 +81,7 @@ export async function runWorkerProcess(
     const product = productHandlers(config, logger);
     const worker = new Worker({
       handlers: product.handlers,
-      recurring: product.recurring,
+      schedules: product.schedules,
       config,
       logger,
     });

@@ -33,6 +33,6 @@ const worker = await startWorker({
     environment: "test",
     level: "warn",
   }),
-  recurring: [],
+  schedules: [],
 });
 logger.info("crashing worker ready", { workerId: worker.id, pid: Deno.pid });

@@ -22,7 +22,7 @@ const worker = await startWorker({
   handlers: [noopHandler(runs)],
   config: { concurrency: Number(Deno.env.get("WORKER_CONCURRENCY") ?? 32) },
   logger: workerLogger,
-  recurring: [],
+  schedules: [],
 });
 logger.info("noop worker ready", { workerId: worker.id, pid: Deno.pid });
 await new Promise<void>((resolve) =>

@@ -53,6 +53,6 @@ const worker = await startWorker({
     environment: "test",
     level: "info",
   }),
-  recurring: [],
+  schedules: [],
 });
 logger.info("semantics worker ready", { workerId: worker.id, pid: Deno.pid });

@@ -9,7 +9,7 @@ import { openBackend } from "@bfmono/apps/bfDb/storage/openBackend.ts";
  * @example
  * ```ts
  * await useDatabaseFromEnv();
- * const worker = await startWorker({ handlers, recurring: [] });
+ * const worker = await startWorker({ handlers, schedules: [] });
  * ```
  */
 export async function useDatabaseFromEnv(): Promise<void> {

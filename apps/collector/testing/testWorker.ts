@@ -60,7 +60,7 @@ export async function startTestWorker(options: {
   // deno-lint-ignore no-explicit-any
   handlers: readonly JobHandler<any>[];
   config?: Partial<WorkerLoopConfig>;
-  recurring?: StartWorkerOptions["recurring"];
+  schedules?: StartWorkerOptions["schedules"];
   workerId?: string;
 }): Promise<TestWorker> {
   const { logs, logger } = capturingLogger();
@@ -69,7 +69,7 @@ export async function startTestWorker(options: {
     config: { ...TEST_LOOP_CONFIG, ...options.config },
     logger,
     workerId: options.workerId,
-    recurring: options.recurring ?? [],
+    schedules: options.schedules ?? [],
   });
   const waitForJob = async (
     id: string,

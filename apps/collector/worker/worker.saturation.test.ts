@@ -55,7 +55,7 @@ Deno.test({
           level: "error",
           write: (line) => console.error(line),
         }),
-        recurring: [],
+        schedules: [],
       });
       const producer = startBacklogProducer({ cv });
       let created: number;

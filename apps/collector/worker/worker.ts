@@ -22,7 +22,8 @@ import { Heartbeat } from "./duties/heartbeat.ts";
 import { Periodic } from "./duties/periodic.ts";
 import { prunerDuty } from "./duties/pruner.ts";
 import { reaperDuty } from "./duties/reaper.ts";
-import { type RecurringJob, schedulerDuty } from "./duties/scheduler.ts";
+import { schedulerDuty } from "./duties/scheduler.ts";
+import type { ScheduleDefinition } from "./schedule.ts";
 import { DEFAULT_LOOP_CONFIG, type WorkerLoopConfig } from "./loopConfig.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { HandlerRegistry } from "./registry.ts";
@@ -36,8 +37,8 @@ export interface StartWorkerOptions {
   config?: Partial<WorkerLoopConfig>;
   logger?: Logger;
   workerId?: string;
-  /** Recurring jobs to enqueue (only those with a handler here); none by default. */
-  recurring?: readonly RecurringJob[];
+  /** Schedules to store and fire (only those whose type has a handler here); none by default. */
+  schedules?: readonly ScheduleDefinition[];
 }
 
 /**
@@ -67,7 +68,7 @@ export class Worker {
   readonly #settler: Settler;
   readonly #duties: { stop(maxWaitMs?: number): Promise<void> }[] = [];
   readonly #heartbeat: Heartbeat;
-  readonly #recurring: readonly RecurringJob[];
+  readonly #schedules: readonly ScheduleDefinition[];
   #unlisten: Unlisten | undefined;
   #stopping = false;
   #mayHaveWork = true;
@@ -105,8 +106,8 @@ export class Worker {
     });
     this.#maxUnsettled = MAX_UNSETTLED_BATCHES * DEFAULT_SETTLE_BATCH;
     const types = new Set(this.registry.types);
-    this.#recurring = (options.recurring ?? []).filter((r) =>
-      types.has(r.type)
+    this.#schedules = (options.schedules ?? []).filter((s) =>
+      types.has(s.type)
     );
     this.#heartbeat = new Heartbeat({
       ...this.#dutyHooks(),
@@ -199,13 +200,18 @@ export class Worker {
     reaper.start(0);
     pruner.start(0);
     this.#duties.push(this.#heartbeat, reaper, poll, pruner);
-    if (this.#recurring.length > 0) {
+    if (this.#schedules.length > 0) {
       const scheduler = schedulerDuty({
         ...hooks,
-        schedules: this.#recurring,
-        onEnqueued: (types) => {
-          for (const type of types) {
-            this.logger.info("recurring job enqueued", { jobType: type });
+        schedules: this.#schedules,
+        onFired: (fired) => {
+          for (const slot of fired) {
+            if (!slot.created) continue;
+            this.logger.info("scheduled job enqueued", {
+              schedule: slot.name,
+              slot: slot.slot,
+              jobId: slot.jobId,
+            });
           }
         },
       });

@@ -1,60 +1,112 @@
+// The scheduler duty: stores the worker's schedules, fires each slot once however many
+// workers run it, and the worker runs what it fired.
 import assert from "node:assert/strict";
+import { z } from "zod";
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
+import { BfJobSchedule } from "@bfmono/apps/bfDb/nodeTypes/BfJobSchedule.ts";
 import { dbTest } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
-import { enqueueDueRecurringJobs, type RecurringJob } from "./scheduler.ts";
+import { waitFor } from "@bfmono/apps/bfDb/testing/waitFor.ts";
+import { BfValidationError } from "@bfmono/apps/bfDb/errors.ts";
+import { defineHandler } from "../handler.ts";
+import { defineSchedule } from "../schedule.ts";
+import { startTestWorker } from "../../testing/testWorker.ts";
+import type { FiredSlot } from "@bfmono/apps/bfDb/nodeTypes/BfJobSchedule.ts";
+import { schedulerDuty } from "./scheduler.ts";
 
-const HOURLY: RecurringJob[] = [{
-  type: "cleanup_auth_tokens",
-  payload: {},
-  everyMs: 3_600_000,
-}];
+const EVERY_SECOND = defineSchedule({
+  name: "every-second",
+  cron: "* * * * * *",
+  type: "tick",
+  payload: { from: "schedule" },
+});
 
-async function jobsOfType(type: string): Promise<{ run_at: string }[]> {
+async function tickJobs(): Promise<{ run_at: string; status: string }[]> {
   return await bfDb.query(
-    "SELECT props->>'runAt' AS run_at FROM bfdb WHERE class_name = 'BfJob' AND props->>'type' = $1 ORDER BY 1",
-    [type],
+    `SELECT bfdb_iso(run_at) AS run_at, status FROM bfdb_jobs WHERE type = 'tick' ORDER BY run_at`,
   );
 }
 
 dbTest(
-  "recurring jobs: ten workers scheduling at once enqueue one job per hour",
+  "scheduler: two duties at once store the schedule and fire each slot exactly once",
   async () => {
-    const now = Date.parse("2026-11-25T18:42:10.000Z");
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () => enqueueDueRecurringJobs(HOURLY, now)),
+    const fired: FiredSlot[] = [];
+    const errors: unknown[] = [];
+    const duties = [0, 1].map(() =>
+      schedulerDuty({
+        schedules: [EVERY_SECOND],
+        onFired: (slots) => fired.push(...slots),
+        onError: (_duty, error) => errors.push(error),
+        onOk: () => {},
+        dutyTimeoutMs: 10_000,
+      })
     );
+    for (const duty of duties) duty.start(0);
+    try {
+      await waitFor(
+        async () => (await tickJobs()).length >= 3,
+        "three slots to fire",
+      );
+    } finally {
+      await Promise.all(duties.map((duty) => duty.stop(5_000)));
+    }
+    assert.deepEqual(errors, []);
+    const jobs = await tickJobs();
     assert.equal(
-      results.flat().length,
-      1,
-      "exactly one scheduler call won the insert",
+      new Set(jobs.map((j) => j.run_at)).size,
+      jobs.length,
+      "one job per slot",
     );
-    assert.deepEqual(await jobsOfType("cleanup_auth_tokens"), [{
-      run_at: "2026-11-25T18:00:00.000Z",
-    }]);
-
-    // Later in the same hour, and again after the job completed: nothing new.
-    assert.deepEqual(
-      await enqueueDueRecurringJobs(HOURLY, now + 15 * 60_000),
-      [],
-    );
-    await bfDb.query(
-      "UPDATE bfdb SET props = props || '{\"status\":\"completed\"}'::jsonb WHERE class_name = 'BfJob'",
-    );
-    assert.deepEqual(
-      await enqueueDueRecurringJobs(HOURLY, now + 16 * 60_000),
-      [],
-    );
-
-    // The next hour gets its own job.
-    assert.deepEqual(await enqueueDueRecurringJobs(HOURLY, now + 60 * 60_000), [
-      "cleanup_auth_tokens",
-    ]);
-    assert.deepEqual(
-      (await jobsOfType("cleanup_auth_tokens")).map((r) => r.run_at),
-      [
-        "2026-11-25T18:00:00.000Z",
-        "2026-11-25T19:00:00.000Z",
-      ],
-    );
+    assert.equal(fired.filter((f) => f.created).length, jobs.length);
+    const [stored] = await BfJobSchedule.list(["every-second"]);
+    assert.equal(stored.cron, "* * * * * *");
+    assert.equal(stored.lastFiredSlot, jobs.at(-1)!.run_at);
   },
 );
+
+dbTest(
+  "scheduler: a worker fires its schedules and runs the jobs; one without a handler here is left out",
+  async () => {
+    const ran: unknown[] = [];
+    const tick = defineHandler({
+      type: "tick",
+      schema: z.object({ from: z.string() }),
+      process(payload) {
+        ran.push(payload);
+      },
+    });
+    const unserved = defineSchedule({
+      name: "elsewhere",
+      cron: "@hourly",
+      type: "not_here",
+    });
+    await using w = await startTestWorker({
+      handlers: [tick],
+      schedules: [EVERY_SECOND, unserved],
+    });
+    await waitFor(() => ran.length >= 1, "a scheduled job to run");
+    assert.deepEqual(ran[0], { from: "schedule" });
+    await w.waitForLogs("scheduled job enqueued");
+    assert.deepEqual((await BfJobSchedule.list()).map((s) => s.name), [
+      "every-second",
+    ]);
+  },
+);
+
+Deno.test("defineSchedule: a bad definition throws at once, naming the field", () => {
+  assert.throws(
+    () =>
+      defineSchedule({
+        name: "x",
+        cron: "* * * * *",
+        timezone: "Nowhere/Land",
+        type: "t",
+      }),
+    (error: Error) =>
+      error instanceof BfValidationError &&
+      error.message.startsWith("BfJobSchedule.timezone:"),
+  );
+  assert.throws(
+    () => defineSchedule({ name: "x", cron: "every hour", type: "t" }),
+    /BfJobSchedule.cron:/,
+  );
+});

@@ -8,6 +8,10 @@ import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 import type { CancelledJob } from "@bfmono/apps/bfDb/jobs/operatorJobs.ts";
 import {
+  BfJobSchedule,
+  type ScheduleState,
+} from "@bfmono/apps/bfDb/nodeTypes/BfJobSchedule.ts";
+import {
   parseWithSchema,
   type StandardSchemaV1,
 } from "../worker/standardSchema.ts";
@@ -60,6 +64,12 @@ export interface OperatorCommands {
   ): Promise<{ cancelled: CancelledJob[] }>;
   /** Every prop of one job (payload, result, progress, snoozes, error history, timestamps). */
   show(request: { id: string }): Promise<JobDetail>;
+  /** Every stored schedule, with its next and last slot. */
+  schedules(): Promise<ScheduleState[]>;
+  /** Pauses or resumes a schedule, or enqueues one of its jobs now (`run`: the job's id). */
+  schedule(
+    request: { name: string; action: "pause" | "resume" | "run" },
+  ): Promise<{ name: string; jobId?: string }>;
   prune(request: { olderThanMs: number }): Promise<{ deleted: number }>;
   /** Applies pending migrations; returns the versions applied (none while a worker runs). */
   migrate(): Promise<{ applied: number[] }>;
@@ -224,6 +234,29 @@ export function localOperatorCommands(
         updatedAt: job.metadata.lastUpdated.toISOString(),
         props: { ...job.props } as Record<string, unknown>,
       };
+    },
+    schedules: () => BfJobSchedule.list(),
+    async schedule({ name, action }) {
+      const unknown = () =>
+        new OperatorError(
+          `no schedule named ${
+            JSON.stringify(name)
+          } (a worker stores its schedules when it starts)`,
+        );
+      if (action === "run") {
+        const job = await BfJobSchedule.runNow(name);
+        if (!job) throw unknown();
+        return { name, jobId: job.id };
+      }
+      if (action !== "pause" && action !== "resume") {
+        throw new OperatorError(
+          `action must be pause, resume or run, got ${JSON.stringify(action)}`,
+        );
+      }
+      if (!await BfJobSchedule.setPaused(name, action === "pause")) {
+        throw unknown();
+      }
+      return { name };
     },
     async prune({ olderThanMs }) {
       return { deleted: await BfJob.pruneCompleted(olderThanMs) };

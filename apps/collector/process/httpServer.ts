@@ -131,6 +131,10 @@ async function serveOperator(
         return json(200, await operator.cancel(body));
       case "/ops/show":
         return json(200, await operator.show(body));
+      case "/ops/schedules":
+        return json(200, await operator.schedules());
+      case "/ops/schedule":
+        return json(200, await operator.schedule(body));
       case "/ops/prune":
         return json(200, await operator.prune(body));
       case "/ops/migrate":

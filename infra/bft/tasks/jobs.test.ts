@@ -7,6 +7,7 @@ import {
   SYSTEM_ORG_ID,
 } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
+import { BfJobSchedule } from "@bfmono/apps/bfDb/nodeTypes/BfJobSchedule.ts";
 import {
   createEmptyDatabase,
   dbTest,
@@ -350,6 +351,59 @@ dbTest(
     const missing = await runBft(["jobs", "show", "nope"], env);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no job with id "nope"/);
+  },
+);
+
+dbTest(
+  "schedules list, pause, resume and run",
+  async (db) => {
+    const env = { DATABASE_URL: db.url };
+    await BfJobSchedule.upsert([{
+      name: "nightly-digest",
+      cron: "30 2 * * *",
+      timezone: "Europe/Berlin",
+      type: "process_new_record",
+      payload: { record_id: "digest" },
+      missed: "once",
+    }]);
+    const listed = await runBft(["schedules", "list"], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    const [header, , row] = listed.stdout.trim().split("\n");
+    assert.match(
+      header,
+      /^name\s+cron\s+zone\s+type\s+next run\s+last fired\s+missed\s+paused$/,
+    );
+    assert.match(
+      row,
+      /^nightly-digest\s+30 2 \* \* \*\s+Europe\/Berlin\s+process_new_record\s+20\d\d-\S+Z\s+-\s+once\s+no$/,
+    );
+
+    const paused = await runBft(["schedules", "pause", "nightly-digest"], env);
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.equal(paused.stdout, "paused nightly-digest\n");
+    const json = JSON.parse(
+      (await runBft(["schedules", "list", "--json"], env)).stdout,
+    );
+    assert.equal(json[0].paused, true);
+    const resumed = await runBft(
+      ["schedules", "resume", "nightly-digest"],
+      env,
+    );
+    assert.equal(resumed.stdout, "resumed nightly-digest\n");
+    assert.equal((await BfJobSchedule.list())[0].paused, false);
+
+    const run = await runBft(["schedules", "run", "nightly-digest"], env);
+    assert.equal(run.code, 0, run.stderr);
+    const jobId = run.stdout.trim();
+    const job = await jobRow(jobId);
+    assert.equal(job.type, "process_new_record");
+    assert.deepEqual(job.payload, { record_id: "digest" });
+
+    const unknown = await runBft(["schedules", "pause", "nope"], env);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no schedule named "nope"/);
+    const missing = await runBft(["schedules", "run"], env);
+    assert.equal(missing.code, 2);
   },
 );
 

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { isPlainName } from "@bfmono/apps/bfDb/names.ts";
 import {
   CurrentViewer,
   MAX_VIEWER_ID_LENGTH,
@@ -33,13 +34,6 @@ export function parseInstant(value: string, name: string): string {
         }`,
     );
   }
-}
-
-// Control characters (NUL above all, which PostgreSQL text cannot hold) and surrounding spaces
-// are never meant in a name typed on a command line; a newline would also break table output.
-function isPlainName(value: string): boolean {
-  return value.length > 0 && value.trim() === value &&
-    !/\p{Cc}/u.test(value) && value.isWellFormed();
 }
 
 /** Parses an org id: what `CurrentViewer.forOrg` accepts, never empty, no control characters. */

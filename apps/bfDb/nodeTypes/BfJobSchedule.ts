@@ -5,6 +5,7 @@ import { jsonProblem } from "../classes/jsonValue.ts";
 import { CurrentViewer, SYSTEM_ORG_ID } from "../CurrentViewer.ts";
 import { BfValidationError } from "../errors.ts";
 import { gidFromKey } from "../ids.ts";
+import { isPlainName } from "../names.ts";
 import { BfJob, MAX_PAYLOAD_BYTES } from "./BfJob.ts";
 
 /** What a schedule does with slots that passed while no worker ran. */
@@ -81,11 +82,7 @@ export function checkScheduleDefinition(
   const { name, cron, timezone = "UTC", type, payload = {}, missed = "skip" } =
     definition;
   for (const [field, value] of [["name", name], ["type", type]] as const) {
-    if (
-      typeof value !== "string" || value.length === 0 || value.length > 200 ||
-      value.trim() !== value || /[\u0000-\u001f]/.test(value) ||
-      !value.isWellFormed()
-    ) {
+    if (!isPlainName(value, 200)) {
       throw invalid(
         field,
         "expected 1 to 200 characters, no control characters or surrounding spaces",

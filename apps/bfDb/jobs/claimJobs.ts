@@ -27,6 +27,12 @@ export interface ClaimJobsOptions {
    * (a worker's local buffer). Overrides `start` when given.
    */
   startCount?: number;
+  /**
+   * The queue has settings (`bfdb_job_queues`) and the caller holds its row lock, having
+   * checked the limits (`claimManagedQueue`); `at` is the instant the claim counts as a start.
+   * Without it, a claim takes nothing from a queue that has settings.
+   */
+  managed?: { at: string };
 }
 
 /** The default lease: a worker that does not heartbeat within it is presumed dead. */
@@ -41,36 +47,52 @@ export interface SqlQuery {
   params: unknown[];
 }
 
-/** The claimed rows, in claim order, updated (shared by both claim statements). */
-const CLAIM_UPDATE = `UPDATE bfdb_jobs_active j SET
+/**
+ * The claimed rows, in claim order, updated (shared by both claim statements); `now` is the
+ * instant the claim happens at (the statement's, or a managed queue's start instant).
+ */
+function claimUpdate(now: string): string {
+  return `UPDATE bfdb_jobs_active j SET
        status = CASE WHEN picked.n <= $5::int THEN 'running' ELSE 'claimed' END,
        worker_id = $3::text,
        attempts = j.attempts + 1,
-       locked_until = now() + $4::int * interval '1 millisecond',
-       started_at = CASE WHEN picked.n <= $5::int THEN now() END,
-       last_updated = now()
+       locked_until = ${now} + $4::int * interval '1 millisecond',
+       started_at = CASE WHEN picked.n <= $5::int THEN ${now} END,
+       last_updated = ${now}
      FROM picked
      -- The picked rows are locked by this statement, so their tuple ids hold still: every plan,
      -- generic ones included, fetches them directly (a TID scan), with no key comparison at all.
      WHERE j.ctid = ANY(ARRAY(SELECT tid FROM picked)) AND j.ctid = picked.tid
      RETURNING ${jobColumnsOf("j")}, picked.n`;
+}
+
+/** A queue with settings is claimed only by `claimManagedQueue`, under its lock. */
+const UNMANAGED = (queue: string) =>
+  `NOT EXISTS (SELECT 1 FROM bfdb_job_queues mq WHERE mq.queue = ${queue})`;
 
 /**
  * The claim for one (queue, type) pair, the common case: one range of the
  * `bfdb_jobs_available` index, read in claim order and locked as it is read. $1 queue, $2 type,
- * $3 worker, $4 lease ms, $5 how many (in claim order) go straight to running, $6 limit.
+ * $3 worker, $4 lease ms, $5 how many (in claim order) go straight to running, $6 limit; a
+ * managed claim's start instant is $7.
  */
-export const CLAIM_ONE_KIND_SQL = `WITH picked AS MATERIALIZED (
+function claimOneKindSql(managed: boolean): string {
+  return `WITH picked AS MATERIALIZED (
        SELECT tid, row_number() OVER (ORDER BY priority DESC, run_at, bf_gid) AS n
        FROM (
          SELECT ctid AS tid, bf_gid, priority, run_at FROM bfdb_jobs_active
          WHERE status = 'available' AND queue = $1::text AND type = $2::text AND run_at <= now()
+           AND ${managed ? "TRUE" : UNMANAGED("$1::text")}
          ORDER BY priority DESC, run_at, bf_gid
          LIMIT $6
          FOR UPDATE SKIP LOCKED
        ) l
      )
-     ${CLAIM_UPDATE}`;
+     ${claimUpdate(managed ? "$7::timestamptz" : "now()")}`;
+}
+
+/** The plain claim of one (queue, type) pair (see {@linkcode claimOneKindSql}). */
+export const CLAIM_ONE_KIND_SQL: string = claimOneKindSql(false);
 
 /**
  * The claim for several (queue, type) pairs ($1 queues and $2 types, pairwise). It first looks,
@@ -80,14 +102,17 @@ export const CLAIM_ONE_KIND_SQL = `WITH picked AS MATERIALIZED (
  * rows than it claims, and keeps priority order across types. $3 worker, $4 lease ms, $5 how
  * many go straight to running, $6 limit.
  */
-export const CLAIM_KINDS_SQL = `WITH kinds AS (
+function claimKindsSql(managed: boolean): string {
+  return `WITH kinds AS (
        SELECT * FROM unnest($1::text[], $2::text[]) AS k(queue, type)
      ), peek AS MATERIALIZED (
        SELECT p.queue, p.type FROM kinds
        CROSS JOIN LATERAL (
          SELECT queue, type, priority, run_at, bf_gid FROM bfdb_jobs_active
          WHERE status = 'available' AND queue = kinds.queue AND type = kinds.type
-           AND run_at <= now()
+           AND run_at <= now() AND ${
+    managed ? "TRUE" : UNMANAGED("kinds.queue")
+  }
          ORDER BY priority DESC, run_at, bf_gid
          LIMIT $6
        ) p
@@ -109,7 +134,11 @@ export const CLAIM_KINDS_SQL = `WITH kinds AS (
        SELECT tid, row_number() OVER (ORDER BY priority DESC, run_at, bf_gid) AS n
        FROM locked
      )
-     ${CLAIM_UPDATE}`;
+     ${claimUpdate(managed ? "$7::timestamptz" : "now()")}`;
+}
+
+/** The plain claim of several (queue, type) pairs (see {@linkcode claimKindsSql}). */
+export const CLAIM_KINDS_SQL: string = claimKindsSql(false);
 
 /**
  * The claim of every (queue, type) pair in `queues` × `types`; without `types`, of every type
@@ -167,9 +196,11 @@ export function claimJobsQuery(
     );
   }
   if (kinds.length === 0) return null;
+  const managed = options.managed !== undefined;
+  const at = managed ? [options.managed!.at] : [];
   if (kinds.length === 1) {
     return {
-      text: CLAIM_ONE_KIND_SQL,
+      text: managed ? claimOneKindSql(true) : CLAIM_ONE_KIND_SQL,
       params: [
         kinds[0].queue,
         kinds[0].type,
@@ -177,11 +208,12 @@ export function claimJobsQuery(
         leaseMs,
         startCount,
         limit,
+        ...at,
       ],
     };
   }
   return {
-    text: CLAIM_KINDS_SQL,
+    text: managed ? claimKindsSql(true) : CLAIM_KINDS_SQL,
     params: [
       kinds.map((k) => k.queue),
       kinds.map((k) => k.type),
@@ -189,6 +221,7 @@ export function claimJobsQuery(
       leaseMs,
       startCount,
       limit,
+      ...at,
     ],
   };
 }

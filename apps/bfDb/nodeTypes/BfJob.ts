@@ -41,6 +41,7 @@ import {
   type UniqueOptions,
 } from "../jobs/uniqueJobs.ts";
 import { pruneFinishedJobs } from "../jobs/pruneJobs.ts";
+import { claimManagedQueue } from "../jobs/queueSettings.ts";
 import { reapExpiredJobs, type ReapOutcome } from "../jobs/reapExpiredJobs.ts";
 import { releaseJobs } from "../jobs/releaseJobs.ts";
 import { startJobs } from "../jobs/startJobs.ts";
@@ -256,6 +257,26 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
   ): Promise<BfJob[]> {
     const rows = await claimJobs(workerId, options);
     return rows.map((row) => BfJob.fromJobRow(row));
+  }
+
+  /**
+   * Claims up to `limit` jobs of `types` from a queue with settings (paused, a global
+   * concurrency or a rate limit), straight to running, within those settings exactly (see
+   * `claimManagedQueue`); says what held the claim back, if anything.
+   */
+  static async claimManaged(
+    workerId: string,
+    queue: string,
+    types: readonly string[],
+    options: { limit: number; leaseMs?: number },
+  ): Promise<
+    { jobs: BfJob[]; heldBackBy: "paused" | "concurrency" | "rate" | null }
+  > {
+    const claim = await claimManagedQueue(workerId, queue, types, options);
+    return {
+      jobs: claim.rows.map((row) => BfJob.fromJobRow(row)),
+      heldBackBy: claim.heldBackBy,
+    };
   }
 
   /** Marks claimed jobs running; returns the ids still held. */

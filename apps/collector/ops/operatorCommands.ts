@@ -8,6 +8,13 @@ import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 import type { CancelledJob } from "@bfmono/apps/bfDb/jobs/operatorJobs.ts";
 import {
+  type QueueOverview,
+  queueOverview,
+  type QueueSettings,
+  type QueueSettingsPatch,
+  setQueueSettings,
+} from "@bfmono/apps/bfDb/jobs/queueSettings.ts";
+import {
   BfJobSchedule,
   type ScheduleState,
 } from "@bfmono/apps/bfDb/nodeTypes/BfJobSchedule.ts";
@@ -64,6 +71,12 @@ export interface OperatorCommands {
   ): Promise<{ cancelled: CancelledJob[] }>;
   /** Every prop of one job (payload, result, progress, snoozes, error history, timestamps). */
   show(request: { id: string }): Promise<JobDetail>;
+  /** Every queue with waiting or running jobs or settings: counts, pause and limits. */
+  queues(): Promise<QueueOverview[]>;
+  /** Changes a queue's settings (absent fields stay; null removes a limit); returns them. */
+  setQueue(
+    request: { name: string } & QueueSettingsPatch,
+  ): Promise<QueueSettings>;
   /** Every stored schedule, with its next and last slot. */
   schedules(): Promise<ScheduleState[]>;
   /** Pauses or resumes a schedule, or enqueues one of its jobs now (`run`: the job's id). */
@@ -234,6 +247,17 @@ export function localOperatorCommands(
         updatedAt: job.metadata.lastUpdated.toISOString(),
         props: { ...job.props } as Record<string, unknown>,
       };
+    },
+    queues: () => queueOverview(),
+    async setQueue({ name, ...patch }) {
+      try {
+        return await setQueueSettings(name, patch);
+      } catch (error) {
+        if (error instanceof TypeError || error instanceof RangeError) {
+          throw new OperatorError(error.message);
+        }
+        throw error;
+      }
     },
     schedules: () => BfJobSchedule.list(),
     async schedule({ name, action }) {

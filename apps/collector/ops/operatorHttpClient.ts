@@ -30,6 +30,8 @@ export function httpOperatorCommands(baseUrl: string): OperatorCommands {
     retry: (selection) => call("POST", "/ops/retry", selection),
     cancel: (selection) => call("POST", "/ops/cancel", selection),
     show: (request) => call("POST", "/ops/show", request),
+    queues: () => call("POST", "/ops/queues", {}),
+    setQueue: (request) => call("POST", "/ops/queue", request),
     schedules: () => call("POST", "/ops/schedules", {}),
     schedule: (request) => call("POST", "/ops/schedule", request),
     prune: (request) => call("POST", "/ops/prune", request),

@@ -1,4 +1,5 @@
 import { EMBEDDED_DATA_DIR } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import { checkQueueName } from "@bfmono/apps/bfDb/jobs/queueSettings.ts";
 import {
   DURATION_EXAMPLES,
   parseDuration,
@@ -26,6 +27,8 @@ export interface WorkerConfig {
   prefetch: number;
   /** How often to look for jobs when no NOTIFY arrives. */
   pollIntervalMs: number;
+  /** The queues this worker claims from (WORKER_QUEUES); default `default`. */
+  queues: string[];
   /** How long running jobs may take to finish after SIGINT/SIGTERM. */
   shutdownGraceMs: number;
   logLevel: "debug" | "info" | "warn" | "error";
@@ -97,6 +100,37 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     );
   }
   return raw.trim();
+}
+
+/** A comma-separated list of queue names (WORKER_QUEUES), each checked like a queue name. */
+function queueList(
+  env: Env,
+  name: string,
+  fallback: readonly string[],
+): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return [...fallback];
+  const names = raw.split(",").map((n) => n.trim());
+  const expected =
+    "a comma-separated list of queue names (1-200 characters each, no control characters)";
+  if (names.some((n) => n.includes("="))) {
+    throw new ConfigError(
+      name,
+      `${expected}; per-queue slot counts (name=N) are not supported yet, every queue shares WORKER_CONCURRENCY`,
+      raw,
+    );
+  }
+  for (const queue of names) {
+    try {
+      checkQueueName(queue);
+    } catch {
+      throw new ConfigError(name, expected, raw);
+    }
+  }
+  if (new Set(names).size !== names.length) {
+    throw new ConfigError(name, `${expected}, each named once`, raw);
+  }
+  return names;
 }
 
 function oneOf<T extends string>(
@@ -189,6 +223,7 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
       0,
       10_000,
     ),
+    queues: queueList(env, "WORKER_QUEUES", DEFAULT_LOOP_CONFIG.queues),
     pollIntervalMs: integer(
       env,
       "WORKER_POLL_INTERVAL_MS",

@@ -131,6 +131,10 @@ async function serveOperator(
         return json(200, await operator.cancel(body));
       case "/ops/show":
         return json(200, await operator.show(body));
+      case "/ops/queues":
+        return json(200, await operator.queues());
+      case "/ops/queue":
+        return json(200, await operator.setQueue(body));
       case "/ops/schedules":
         return json(200, await operator.schedules());
       case "/ops/schedule":

@@ -21,6 +21,13 @@ const CASES: [string, string, RegExp][] = [
   // A hostile value stays on the one line: it is quoted, newline escaped.
   ["WORKER_CONCURRENCY", "10\nFAKE LOG LINE", /got "10\\nFAKE LOG LINE"/],
   ["POSTHOG_API_KEY", "phc_no_host", /POSTHOG_HOST must be set when/],
+  [
+    "WORKER_QUEUES",
+    "default=10",
+    /per-queue slot counts \(name=N\) are not supported yet/,
+  ],
+  ["WORKER_QUEUES", "default,,emails", /a comma-separated list of queue names/],
+  ["WORKER_QUEUES", "emails,emails", /each named once/],
 ];
 
 Deno.test("bad configuration exits 2 with one line naming the variable", async (t) => {

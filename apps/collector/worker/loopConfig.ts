@@ -1,4 +1,7 @@
-import { DEFAULT_LEASE_MS } from "@bfmono/apps/bfDb/jobs/claimJobs.ts";
+import {
+  DEFAULT_LEASE_MS,
+  DEFAULT_QUEUE,
+} from "@bfmono/apps/bfDb/jobs/claimJobs.ts";
 import { DEFAULT_RETENTION, type Retention } from "./duties/pruner.ts";
 
 /** The settings the worker loop itself uses. */
@@ -12,6 +15,8 @@ export interface WorkerLoopConfig {
   prefetch: number;
   /** How long finished jobs are kept. */
   retention: Retention;
+  /** The queues this worker claims from (every one with all its slots); default `default`. */
+  queues: readonly string[];
 }
 
 /** The defaults of the worker loop, and of the environment variables that set it (config.ts). */
@@ -24,4 +29,5 @@ export const DEFAULT_LOOP_CONFIG: WorkerLoopConfig = {
   // Enough for ~40 ms of no-op jobs at full speed; the pacer claims far fewer for slower jobs.
   prefetch: 1000,
   retention: DEFAULT_RETENTION,
+  queues: [DEFAULT_QUEUE],
 };

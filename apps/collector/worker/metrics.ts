@@ -30,6 +30,10 @@ export class WorkerMetrics {
   readonly snoozed = new Map<string, number>();
   readonly cancelled = new Map<string, number>();
   running = 0;
+  /** Served queues that are paused now. */
+  pausedQueues: string[] = [];
+  /** Claims a queue's pause or limits cut short, by queue and reason. */
+  readonly heldBackClaims = new Map<string, number>();
   claimCount = 0;
   claimSeconds = 0;
   readonly claimBuckets = LATENCY_BUCKETS.map(() => 0);
@@ -48,6 +52,12 @@ export class WorkerMetrics {
   ): void {
     const map = this[kind];
     map.set(type, (map.get(type) ?? 0) + by);
+  }
+
+  /** Counts a claim of `queue` that its pause or a limit cut short. */
+  heldBack(queue: string, reason: "paused" | "concurrency" | "rate"): void {
+    const key = JSON.stringify([queue, reason]);
+    this.heldBackClaims.set(key, (this.heldBackClaims.get(key) ?? 0) + 1);
   }
 
   /** Records how long one claim statement took. */
@@ -101,6 +111,25 @@ export class WorkerMetrics {
       "bfjobs_cancelled_total",
       "Jobs this worker held when they were cancelled (their handler was aborted).",
       this.cancelled,
+    );
+    lines.push(
+      "# HELP bfjobs_claims_held_back_total Claims a queue's pause or limit cut short.",
+      "# TYPE bfjobs_claims_held_back_total counter",
+    );
+    for (const [key, n] of [...this.heldBackClaims].sort()) {
+      const [queue, reason] = JSON.parse(key) as [string, string];
+      lines.push(
+        `bfjobs_claims_held_back_total{queue="${
+          escapeLabel(queue)
+        }",reason="${reason}"} ${n}`,
+      );
+    }
+    lines.push(
+      "# HELP bfjobs_queue_paused Served queues that are paused (1).",
+      "# TYPE bfjobs_queue_paused gauge",
+      ...this.pausedQueues.map((q) =>
+        `bfjobs_queue_paused{queue="${escapeLabel(q)}"} 1`
+      ),
     );
     lines.push(
       "# HELP bfjobs_running Jobs running in this worker now.",

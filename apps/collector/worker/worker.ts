@@ -5,7 +5,11 @@ import {
 } from "@bfmono/apps/bfDb/jobs/jobStates.ts";
 import type { ReapOutcome } from "@bfmono/apps/bfDb/jobs/reapExpiredJobs.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
-import { DEFAULT_QUEUE } from "@bfmono/apps/bfDb/jobs/claimJobs.ts";
+import {
+  listQueueSettings,
+  QUEUE_CHANNEL,
+  type QueueSettings,
+} from "@bfmono/apps/bfDb/jobs/queueSettings.ts";
 import {
   registerWorker,
   renewWorker,
@@ -40,6 +44,12 @@ export interface StartWorkerOptions {
   /** Schedules to store and fire (only those whose type has a handler here); none by default. */
   schedules?: readonly ScheduleDefinition[];
 }
+
+/** How soon a worker tries again a queue whose global limit held its last claim back. */
+const HELD_BACK_RETRY_MS = 100;
+
+/** How often the worker re-reads its queues' settings when no notification says they changed. */
+const QUEUE_SETTINGS_REFRESH_MS = 1_000;
 
 /**
  * Finished jobs not yet written at which the worker stops claiming, in settle batches: enough
@@ -77,6 +87,10 @@ export class Worker {
   #stopped: Promise<void> | undefined;
   #databaseReachable = true;
   #consecutiveErrors = 0;
+  /** Whether the last claim of a queue with a limit was cut short by it. */
+  #heldBack = false;
+  /** Settings of the queues this worker serves that have any, by queue (refreshed every second). */
+  #managed = new Map<string, QueueSettings>();
   readonly #maxUnsettled: number;
 
   constructor(options: StartWorkerOptions) {
@@ -93,6 +107,7 @@ export class Worker {
         DEFAULT_LOOP_CONFIG.shutdownGraceMs,
       prefetch: given.prefetch ?? DEFAULT_LOOP_CONFIG.prefetch,
       retention: given.retention ?? DEFAULT_LOOP_CONFIG.retention,
+      queues: given.queues ?? DEFAULT_LOOP_CONFIG.queues,
     };
     this.logger = (options.logger ??
       createLogger({ service: "collector", environment: "development" }))
@@ -102,7 +117,11 @@ export class Worker {
       workerId: this.id,
       logger: this.logger,
       metrics: this.metrics,
-      onWritten: () => this.#wake?.(),
+      onWritten: () => {
+        // A settle frees a slot of a queue with a global limit: look again.
+        if (this.#managed.size > 0) this.#mayHaveWork = true;
+        this.#wake?.();
+      },
     });
     this.#maxUnsettled = MAX_UNSETTLED_BATCHES * DEFAULT_SETTLE_BATCH;
     const types = new Set(this.registry.types);
@@ -165,7 +184,14 @@ export class Worker {
     await this.#register().catch((error) =>
       this.#databaseError("register", error)
     );
+    await this.#refreshQueues();
     const hooks = this.#dutyHooks();
+    const queueSettings = new Periodic({
+      name: "queue settings",
+      intervalMs: QUEUE_SETTINGS_REFRESH_MS,
+      run: () => this.#refreshQueues(),
+      onError: (error) => hooks.onError("queue settings", error),
+    });
     const poll = new Periodic({
       name: "poll",
       intervalMs: this.config.pollIntervalMs,
@@ -197,9 +223,10 @@ export class Worker {
     });
     this.#heartbeat.start();
     poll.start();
+    queueSettings.start();
     reaper.start(0);
     pruner.start(0);
-    this.#duties.push(this.#heartbeat, reaper, poll, pruner);
+    this.#duties.push(this.#heartbeat, reaper, poll, pruner, queueSettings);
     if (this.#schedules.length > 0) {
       const scheduler = schedulerDuty({
         ...hooks,
@@ -232,10 +259,9 @@ export class Worker {
       host: Deno.hostname(),
       pid: Deno.pid,
       concurrency: this.config.concurrency,
-      kinds: this.registry.types.map((type) => ({
-        queue: DEFAULT_QUEUE,
-        type,
-      })),
+      kinds: this.config.queues.flatMap((queue) =>
+        this.registry.types.map((type) => ({ queue, type }))
+      ),
       leaseMs: this.config.leaseMs,
     });
   }
@@ -252,9 +278,19 @@ export class Worker {
           if (workerId === this.id) void this.#abortCancelled("notification");
         },
       );
+      const unlistenQueues = await bfDb.backend.listen(
+        QUEUE_CHANNEL,
+        (queue) => {
+          if (this.config.queues.includes(queue)) void this.#refreshQueues();
+        },
+      );
       const jobs = unlistenJobs;
       this.#unlisten = async () => {
-        await Promise.allSettled([jobs(), unlistenCancels()]);
+        await Promise.allSettled([
+          jobs(),
+          unlistenCancels(),
+          unlistenQueues(),
+        ]);
       };
     } catch (error) {
       await unlistenJobs?.().catch(() => {});
@@ -324,6 +360,13 @@ export class Worker {
       // to finish them, claim nothing more; the settler wakes the loop after each write.
       const settling = this.#settler.backlog >= this.#maxUnsettled;
       if (wanted <= 0 || !worthClaiming || !this.#mayHaveWork || settling) {
+        if (this.#heldBack && free > 0 && !settling) {
+          // A limit shared with other workers: a slot they free is seen by trying again soon.
+          this.#heldBack = false;
+          await this.#sleep(HELD_BACK_RETRY_MS);
+          this.#mayHaveWork = true;
+          continue;
+        }
         await new Promise<void>((resolve) => (this.#wake = resolve));
         this.#wake = undefined;
         continue;
@@ -332,12 +375,7 @@ export class Worker {
       const started = performance.now();
       try {
         this.#mayHaveWork = false;
-        jobs = await BfJob.claimBatch(this.id, {
-          types,
-          limit: wanted,
-          leaseMs: this.config.leaseMs,
-          startCount: Math.max(0, free),
-        });
+        jobs = await this.#claim(types, wanted, Math.max(0, free));
         const seconds = (performance.now() - started) / 1000;
         this.metrics.observeClaim(seconds);
         this.#pacer.observeClaim(seconds);
@@ -360,6 +398,75 @@ export class Worker {
         else this.#buffer.push({ job, claimedAt: performance.now() });
       }
     }
+  }
+
+  /**
+   * Claims from the served queues: those with settings one by one within their limits
+   * (`claimManaged`, straight to running, nothing claimed ahead), the rest in one statement.
+   */
+  async #claim(
+    types: readonly string[],
+    wanted: number,
+    free: number,
+  ): Promise<BfJob[]> {
+    const plain = this.config.queues.filter((q) => !this.#managed.has(q));
+    const jobs: BfJob[] = [];
+    let slots = free;
+    for (const queue of this.config.queues) {
+      if (slots <= 0 || !this.#managed.has(queue)) continue;
+      const claim = await BfJob.claimManaged(this.id, queue, types, {
+        limit: slots,
+        leaseMs: this.config.leaseMs,
+      });
+      jobs.push(...claim.jobs);
+      slots -= claim.jobs.length;
+      if (claim.heldBackBy) {
+        this.metrics.heldBack(queue, claim.heldBackBy);
+        if (claim.heldBackBy !== "paused") this.#heldBack = true;
+      }
+    }
+    // A managed queue held back is looked at again at the next settle of this worker or the
+    // next refresh; only the plain queues' answer says whether more is waiting.
+    const rest = wanted - jobs.length;
+    if (plain.length > 0 && rest > 0) {
+      jobs.push(
+        ...await BfJob.claimBatch(this.id, {
+          types,
+          queues: plain,
+          limit: rest,
+          leaseMs: this.config.leaseMs,
+          startCount: Math.max(0, slots),
+        }),
+      );
+    }
+    return jobs;
+  }
+
+  /**
+   * Reads the settings of the served queues; claimed-ahead jobs of a queue now paused are
+   * handed back, and a change wakes the claim loop.
+   */
+  async #refreshQueues(): Promise<void> {
+    const all = await listQueueSettings();
+    const served = new Map(
+      all.filter((s) => this.config.queues.includes(s.queue)).map((
+        s,
+      ) => [s.queue, s]),
+    );
+    const changed = JSON.stringify([...served]) !==
+      JSON.stringify([...this.#managed]);
+    this.#managed = served;
+    this.metrics.pausedQueues = [...served.values()].filter((s) => s.paused)
+      .map((s) => s.queue);
+    const paused = new Set(this.metrics.pausedQueues);
+    if (paused.size > 0) {
+      this.#buffer = this.#buffer.filter(({ job }) => {
+        if (!paused.has(job.props.queue)) return true;
+        this.#settler.release(job);
+        return false;
+      });
+    }
+    if (changed) this.#poke();
   }
 
   /** Starts buffered (claimed-ahead) jobs while slots are free; their start is written lazily. */

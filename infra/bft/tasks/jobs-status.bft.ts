@@ -2,6 +2,7 @@ import type { BftTask } from "@bfmono/infra/bft/BftTask.ts";
 import { parseArgs } from "@bfmono/infra/bft/args.ts";
 import { withOperator } from "@bfmono/infra/bft/operatorConnection.ts";
 import { formatTable } from "@bfmono/infra/bft/formatTable.ts";
+import { describeLimits } from "@bfmono/infra/bft/queueArgs.ts";
 
 /**
  * `bft jobs status`: counts by type and status, the oldest job a live worker serves, failed
@@ -33,6 +34,21 @@ export const bftTask: BftTask = {
             age === null ? "none" : `${age.toFixed(1)} s`
           }  live workers: ${stats.liveWorkers}`,
       );
+      // Waiting jobs a queue's pause or limit holds back: no attempt is counted while they wait.
+      const held = (await ops.queues()).filter((q) =>
+        q.paused || q.globalConcurrency !== null || q.rateLimit !== null
+      );
+      if (held.length > 0) {
+        console.log(
+          `queues with limits: ${
+            held.map((q) =>
+              `${q.queue} (${
+                describeLimits(q)
+              }; ${q.waiting} waiting, ${q.running} running)`
+            ).join(", ")
+          }`,
+        );
+      }
       if (stats.unhandled.length > 0) {
         console.log(
           `no live worker serves: ${

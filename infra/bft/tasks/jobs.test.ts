@@ -408,6 +408,72 @@ dbTest(
 );
 
 dbTest(
+  "queues list, set, pause and resume",
+  async (db) => {
+    const env = { DATABASE_URL: db.url };
+    await BfJob.createMany([
+      { type: "process_new_record", payload: {}, queue: "emails" },
+      { type: "process_new_record", payload: {}, queue: "emails" },
+      { type: "process_new_record", payload: {} },
+    ], cv);
+    const set = await runBft(
+      ["queues", "set", "emails", "--concurrency", "5", "--rate", "100/60s"],
+      env,
+    );
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.stdout, "emails: concurrency 5, rate 100/60000ms\n");
+    const paused = await runBft(["queues", "pause", "emails"], env);
+    assert.equal(paused.stdout, "paused emails\n");
+    const listed = await runBft(["queues", "list"], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    const lines = listed.stdout.trim().split("\n");
+    assert.match(lines[0], /^queue\s+waiting\s+running\s+paused\s+limits$/);
+    assert.match(lines[2], /^default\s+1\s+0\s+no\s+none$/);
+    assert.match(
+      lines[3],
+      /^emails\s+2\s+0\s+yes\s+paused, concurrency 5, rate 100\/60000ms$/,
+    );
+    const status = await runBft(["jobs", "status"], env);
+    assert.match(
+      status.stdout,
+      /queues with limits: emails \(paused, concurrency 5, rate 100\/60000ms; 2 waiting, 0 running\)/,
+    );
+    const resumed = await runBft(["queues", "resume", "emails"], env);
+    assert.equal(resumed.stdout, "resumed emails\n");
+    const off = await runBft(
+      ["queues", "set", "emails", "--concurrency", "off", "--rate", "off"],
+      env,
+    );
+    assert.equal(off.stdout, "emails: none\n");
+    const json = JSON.parse(
+      (await runBft(["queues", "list", "--json"], env)).stdout,
+    );
+    assert.equal(
+      json.find((q: { queue: string }) => q.queue === "emails")
+        .globalConcurrency,
+      null,
+    );
+
+    for (
+      const [argv, message] of [
+        [["queues", "set", "emails"], /give --concurrency, --rate, or both/],
+        [
+          ["queues", "set", "emails", "--rate", "100"],
+          /--rate must be COUNT\/DURATION/,
+        ],
+        [["queues", "set", "emails", "--rate", "0/1s"], /--rate count/],
+        [["queues", "set", "emails", "--concurrency", "-1"], /--concurrency/],
+        [["queues", "pause"], /give a queue NAME/],
+      ] as const
+    ) {
+      const bad = await runBft([...argv], env);
+      assert.equal(bad.code, 2, argv.join(" "));
+      assert.match(bad.stderr, message);
+    }
+  },
+);
+
+dbTest(
   "jobs prune --older-than deletes finished completed jobs only",
   async (db) => {
     const env = { DATABASE_URL: db.url };

@@ -1,0 +1,275 @@
+import { bfDb } from "../bfDb.ts";
+import type { BfRow } from "../classes/nodeRow.ts";
+import { claimJobsQuery, DEFAULT_LEASE_MS } from "./claimJobs.ts";
+import { type JobColumns, jobRowFromColumns } from "./jobColumns.ts";
+import type { JobTransition } from "./jobStates.ts";
+
+/** The transitions this file's SQL performs. */
+export const performs: readonly JobTransition[] = ["claim", "claimAndStart"];
+
+/** The NOTIFY channel queue settings changes signal on; the payload is the queue's name. */
+export const QUEUE_CHANNEL = "bfdb_queues";
+
+/** A queue's settings, shared by every worker through `bfdb_job_queues`. */
+export interface QueueSettings {
+  queue: string;
+  /** A paused queue starts nothing new; its running jobs finish. */
+  paused: boolean;
+  /** Jobs of the queue claimed or running at once, across every worker; null: no limit. */
+  globalConcurrency: number | null;
+  /** At most `count` starts in any window of `periodMs`; null: no limit. */
+  rateLimit: { count: number; periodMs: number } | null;
+}
+
+/** What `setQueueSettings` changes: absent fields stay, null removes a limit. */
+export type QueueSettingsPatch = Partial<Omit<QueueSettings, "queue">>;
+
+/** Whether `settings` hold the queue back at all (a queue without any needs no row). */
+export function isManaged(settings: QueueSettings): boolean {
+  return settings.paused || settings.globalConcurrency !== null ||
+    settings.rateLimit !== null;
+}
+
+/** The longest queue name. */
+export const MAX_QUEUE_NAME_LENGTH = 200;
+
+/** Checks a queue name: 1-200 characters, no control characters or surrounding spaces. */
+export function checkQueueName(name: unknown, field = "queue"): string {
+  if (
+    typeof name !== "string" || name.length === 0 ||
+    name.length > MAX_QUEUE_NAME_LENGTH || name.trim() !== name ||
+    /[\u0000-\u001f\u007f]/.test(name) || !name.isWellFormed()
+  ) {
+    throw new TypeError(
+      `${field} must be 1 to ${MAX_QUEUE_NAME_LENGTH} characters, without control characters or surrounding spaces`,
+    );
+  }
+  return name;
+}
+
+interface QueueRow {
+  queue: string;
+  paused: boolean;
+  global_concurrency: number | null;
+  rate_count: number | null;
+  rate_period_ms: number | string | null;
+}
+
+function settingsOf(row: QueueRow): QueueSettings {
+  return {
+    queue: row.queue,
+    paused: row.paused,
+    globalConcurrency: row.global_concurrency,
+    rateLimit: row.rate_count === null
+      ? null
+      : { count: row.rate_count, periodMs: Number(row.rate_period_ms) },
+  };
+}
+
+/** The settings of every queue that has any (others are unlimited and running). */
+export async function listQueueSettings(): Promise<QueueSettings[]> {
+  const rows = await bfDb.query<QueueRow>(
+    `SELECT queue, paused, global_concurrency, rate_count, rate_period_ms
+     FROM bfdb_job_queues ORDER BY queue`,
+  );
+  return rows.map(settingsOf);
+}
+
+/**
+ * Changes queue `name`'s settings in one statement (a queue left with none loses its row, and
+ * with it every check on its claims) and tells every worker on {@linkcode QUEUE_CHANNEL}.
+ * Returns the settings now in force.
+ */
+export async function setQueueSettings(
+  name: string,
+  patch: QueueSettingsPatch,
+): Promise<QueueSettings> {
+  checkQueueName(name);
+  const { paused, globalConcurrency, rateLimit } = patch;
+  if (paused !== undefined && typeof paused !== "boolean") {
+    throw new TypeError("paused must be true or false");
+  }
+  if (
+    globalConcurrency !== undefined && globalConcurrency !== null &&
+    (!Number.isInteger(globalConcurrency) || globalConcurrency < 0 ||
+      globalConcurrency > 1_000_000)
+  ) {
+    throw new RangeError(
+      "globalConcurrency must be a whole number from 0 to 1000000, or null for no limit",
+    );
+  }
+  if (
+    rateLimit !== undefined && rateLimit !== null &&
+    (!Number.isInteger(rateLimit.count) || rateLimit.count < 1 ||
+      rateLimit.count > 10_000 || !Number.isInteger(rateLimit.periodMs) ||
+      rateLimit.periodMs < 1 || rateLimit.periodMs > 86_400_000)
+  ) {
+    throw new RangeError(
+      "rateLimit must be { count: 1 to 10000, periodMs: 1 to 86400000 }, or null for no limit",
+    );
+  }
+  return await bfDb.transaction(async () => {
+    const [row] = await bfDb.query<QueueRow>(
+      `INSERT INTO bfdb_job_queues AS q (queue, paused, global_concurrency, rate_count,
+                                         rate_period_ms)
+       VALUES ($1, COALESCE($2::boolean, false),
+               CASE WHEN $3::boolean THEN $4::int END,
+               CASE WHEN $5::boolean THEN $6::int END,
+               CASE WHEN $5::boolean THEN $7::bigint END)
+       ON CONFLICT (queue) DO UPDATE SET
+         paused = COALESCE($2::boolean, q.paused),
+         global_concurrency = CASE WHEN $3::boolean THEN $4::int ELSE q.global_concurrency END,
+         rate_count = CASE WHEN $5::boolean THEN $6::int ELSE q.rate_count END,
+         rate_period_ms = CASE WHEN $5::boolean THEN $7::bigint ELSE q.rate_period_ms END,
+         updated_at = now()
+       RETURNING queue, paused, global_concurrency, rate_count, rate_period_ms`,
+      [
+        name,
+        paused ?? null,
+        globalConcurrency !== undefined,
+        globalConcurrency ?? null,
+        rateLimit !== undefined,
+        rateLimit?.count ?? null,
+        rateLimit?.periodMs ?? null,
+      ],
+    );
+    // A queue left without settings loses its row, and with it every check on its claims.
+    await bfDb.query(
+      `DELETE FROM bfdb_job_queues WHERE queue = $1 AND NOT paused
+         AND global_concurrency IS NULL AND rate_count IS NULL`,
+      [name],
+    );
+    await bfDb.query("SELECT pg_notify($1, $2)", [QUEUE_CHANNEL, name]);
+    return settingsOf(row);
+  });
+}
+
+/** What one claim of a managed queue found: the jobs, and why it took fewer than asked. */
+export interface ManagedClaim {
+  rows: BfRow[];
+  /** The most the queue's settings allowed this claim (0 when paused or at a limit). */
+  allowed: number;
+  heldBackBy: "paused" | "concurrency" | "rate" | null;
+}
+
+/**
+ * Claims up to `limit` jobs of `types` from a queue that has settings, straight to running,
+ * under the queue's row lock: every claim of the queue waits for that lock, and only then
+ * counts what is in flight (in a new snapshot, so it sees every claim before it) and what
+ * started in the rate window, so the limits hold exactly whatever the number of workers. A
+ * queue that lost its settings meanwhile is claimed as an unlimited one.
+ */
+export async function claimManagedQueue(
+  workerId: string,
+  queue: string,
+  types: readonly string[],
+  options: { limit: number; leaseMs?: number },
+): Promise<ManagedClaim> {
+  return await bfDb.transaction(async () => {
+    const [settings] = await bfDb.query<QueueRow>(
+      `SELECT queue, paused, global_concurrency, rate_count, rate_period_ms
+       FROM bfdb_job_queues WHERE queue = $1 FOR UPDATE`,
+      [queue],
+    );
+    // A new snapshot, taken under the lock: it sees every claim of the queue before this one.
+    // One instant, read now, is this claim's start: the window is counted back from it and
+    // its starts are recorded at it, so any window of that length holds at most the limit.
+    const [state] = await bfDb.query<
+      { in_flight: number; recent: number; at: string }
+    >(
+      `WITH at AS (SELECT date_trunc('milliseconds', clock_timestamp()) AS at)
+       SELECT (SELECT count(*)::int FROM bfdb_jobs_active
+               WHERE status IN ('claimed', 'running') AND queue = $1) AS in_flight,
+              (SELECT count(*)::int FROM bfdb_job_queues q, unnest(q.recent_starts) t
+               WHERE q.queue = $1
+                 AND t > (SELECT at FROM at) - q.rate_period_ms * interval '1 millisecond')
+                AS recent,
+              bfdb_iso((SELECT at FROM at)) AS at`,
+      [queue],
+    );
+    let allowed = options.limit;
+    let heldBackBy: ManagedClaim["heldBackBy"] = null;
+    if (settings?.paused) {
+      allowed = 0;
+      heldBackBy = "paused";
+    }
+    if (settings && settings.global_concurrency !== null) {
+      const room = Math.max(0, settings.global_concurrency - state.in_flight);
+      if (room < allowed) {
+        allowed = room;
+        heldBackBy ??= "concurrency";
+      }
+    }
+    if (settings && settings.rate_count !== null) {
+      const room = Math.max(0, settings.rate_count - state.recent);
+      if (room < allowed) {
+        allowed = room;
+        heldBackBy ??= "rate";
+      }
+    }
+    if (allowed === 0) return { rows: [], allowed, heldBackBy };
+    const query = claimJobsQuery(
+      workerId,
+      types.map((type) => ({ queue, type })),
+      {
+        limit: allowed,
+        startCount: allowed,
+        leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+        managed: { at: state.at },
+      },
+    );
+    if (!query) return { rows: [], allowed, heldBackBy };
+    const rows = await bfDb.query<JobColumns & { n: number | string }>(
+      query.text,
+      query.params,
+    );
+    if (rows.length > 0 && settings?.rate_count !== null && settings) {
+      await bfDb.query(
+        `UPDATE bfdb_job_queues SET recent_starts = ARRAY(
+           SELECT t FROM unnest(recent_starts) t
+           WHERE t > $3::timestamptz - rate_period_ms * interval '1 millisecond'
+           UNION ALL SELECT $3::timestamptz FROM generate_series(1, $2::int)
+         )
+         WHERE queue = $1`,
+        [queue, rows.length, state.at],
+      );
+    }
+    rows.sort((a, b) => Number(a.n) - Number(b.n));
+    return {
+      rows: rows.map(jobRowFromColumns),
+      allowed,
+      heldBackBy: rows.length < options.limit ? heldBackBy : null,
+    };
+  });
+}
+
+/** One queue as operators see it: what waits and runs in it, and its settings. */
+export interface QueueOverview extends QueueSettings {
+  waiting: number;
+  running: number;
+}
+
+/** Every queue that has waiting or in-flight jobs or settings, by name. */
+export async function queueOverview(): Promise<QueueOverview[]> {
+  const rows = await bfDb.query<
+    QueueRow & { waiting: number; running: number }
+  >(
+    `WITH counts AS (
+       SELECT queue, count(*) FILTER (WHERE status = 'available')::int AS waiting,
+              count(*) FILTER (WHERE status IN ('claimed', 'running'))::int AS running
+       FROM bfdb_jobs_active GROUP BY queue
+     )
+     SELECT n.queue, COALESCE(c.waiting, 0) AS waiting, COALESCE(c.running, 0) AS running,
+            COALESCE(s.paused, false) AS paused, s.global_concurrency, s.rate_count,
+            s.rate_period_ms
+     FROM (SELECT queue FROM counts UNION SELECT queue FROM bfdb_job_queues) n
+     LEFT JOIN counts c USING (queue)
+     LEFT JOIN bfdb_job_queues s USING (queue)
+     ORDER BY n.queue`,
+  );
+  return rows.map((row) => ({
+    ...settingsOf(row),
+    waiting: Number(row.waiting),
+    running: Number(row.running),
+  }));
+}

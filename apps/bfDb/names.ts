@@ -9,7 +9,10 @@
  * isPlainName(" emails\n"); // false
  * ```
  */
-export function isPlainName(value: unknown, maxLength = Infinity): boolean {
+export function isPlainName(
+  value: unknown,
+  maxLength = Infinity,
+): value is string {
   return typeof value === "string" && value.length > 0 &&
     value.length <= maxLength && value.trim() === value &&
     !/\p{Cc}/u.test(value) && value.isWellFormed();

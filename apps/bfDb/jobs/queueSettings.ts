@@ -1,4 +1,5 @@
 import { bfDb } from "../bfDb.ts";
+import { isPlainName } from "../names.ts";
 import type { BfRow } from "../classes/nodeRow.ts";
 import { claimJobsQuery, DEFAULT_LEASE_MS } from "./claimJobs.ts";
 import { type JobColumns, jobRowFromColumns } from "./jobColumns.ts";
@@ -35,11 +36,7 @@ export const MAX_QUEUE_NAME_LENGTH = 200;
 
 /** Checks a queue name: 1-200 characters, no control characters or surrounding spaces. */
 export function checkQueueName(name: unknown, field = "queue"): string {
-  if (
-    typeof name !== "string" || name.length === 0 ||
-    name.length > MAX_QUEUE_NAME_LENGTH || name.trim() !== name ||
-    /[\u0000-\u001f\u007f]/.test(name) || !name.isWellFormed()
-  ) {
+  if (!isPlainName(name, MAX_QUEUE_NAME_LENGTH)) {
     throw new TypeError(
       `${field} must be 1 to ${MAX_QUEUE_NAME_LENGTH} characters, without control characters or surrounding spaces`,
     );

@@ -2,6 +2,7 @@
 // on stderr naming the variable and what it expects. A health port already taken is refused
 // the same way, before the worker claims a job.
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 import {
@@ -10,6 +11,10 @@ import {
 } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
 import { jobRow } from "../../bfDb/testing/jobRows.ts";
 import { startWorkerProcess } from "../testing/workerProcess.ts";
+
+const BAD_SCHEDULE_WORKER = fileURLToPath(
+  new URL("../testdata/badScheduleWorker.ts", import.meta.url),
+);
 
 const CASES: [string, string, RegExp][] = [
   ["WORKER_CONCURRENCY", "abc", /a whole number from 1 to 1000; got "abc"/],
@@ -55,6 +60,35 @@ Deno.test("bad configuration exits 2 with one line naming the variable", async (
       assert.match(lines[0], expected);
       assert.deepEqual(logs, []);
     });
+  }
+});
+
+Deno.test("a schedule with a bad cron expression or time zone: exit 2, one line naming it", async () => {
+  const unreachable = new URL(TEST_SERVER_URL);
+  unreachable.pathname = "/bftest_never_created";
+  for (
+    const [env, expected] of [
+      [{ BAD_CRON: "61 * * * *" }, /BfJobSchedule\.cron: .*minute/],
+      [
+        { BAD_TIMEZONE: "Mars/Base" },
+        /BfJobSchedule\.timezone: unknown time zone "Mars\/Base"/,
+      ],
+    ] as const
+  ) {
+    await using worker = await startWorkerProcess({
+      databaseUrl: unreachable.toString(),
+      script: BAD_SCHEDULE_WORKER,
+      env: { ...env },
+      waitUntilReady: false,
+      name: JSON.stringify(env),
+    });
+    const status = await worker.waitForExit();
+    assert.equal(status.code, 2, worker.stderr);
+    const lines = worker.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, worker.stderr);
+    assert.match(lines[0], /^bft worker: schedule "broken-report": /);
+    assert.match(lines[0], expected);
+    assert.deepEqual(worker.logs, []);
   }
 });
 

@@ -17,7 +17,13 @@ import {
 } from "./embeddedWorkerFile.ts";
 import { type RunningHttpServer, startHttpServer } from "./httpServer.ts";
 import { installShutdownSignals } from "./shutdownSignals.ts";
-import { productHandlers } from "../handlers/productHandlers.ts";
+import {
+  PRODUCT_SCHEDULES,
+  productHandlers,
+} from "../handlers/productHandlers.ts";
+import type { ScheduleDefinition } from "../worker/schedule.ts";
+import { checkScheduleDefinition } from "@bfmono/apps/bfDb/nodeTypes/BfJobSchedule.ts";
+import { BfValidationError } from "@bfmono/apps/bfDb/errors.ts";
 import { localOperatorCommands } from "../ops/operatorCommands.ts";
 import { KNOWN_JOB_TYPES } from "../handlers/knownJobTypes.ts";
 import { Worker } from "../worker/worker.ts";
@@ -36,6 +42,7 @@ const EMBEDDED_BUSY_MESSAGE =
  */
 export async function runWorkerProcess(
   env = Deno.env.toObject(),
+  options: { schedules?: readonly ScheduleDefinition[] } = {},
 ): Promise<number> {
   let config: WorkerConfig;
   try {
@@ -46,6 +53,20 @@ export async function runWorkerProcess(
       return 2;
     }
     throw error;
+  }
+  const extraSchedules = options.schedules ?? [];
+  for (const schedule of [...PRODUCT_SCHEDULES, ...extraSchedules]) {
+    try {
+      checkScheduleDefinition(schedule);
+    } catch (error) {
+      if (!(error instanceof BfValidationError)) throw error;
+      console.error(
+        `bft worker: schedule ${
+          JSON.stringify(schedule?.name)
+        }: ${error.message}`,
+      );
+      return 2;
+    }
   }
   const logger = createLogger({
     service: SERVICE,
@@ -81,7 +102,7 @@ export async function runWorkerProcess(
     const product = productHandlers(config, logger);
     const worker = new Worker({
       handlers: product.handlers,
-      schedules: product.schedules,
+      schedules: [...product.schedules, ...extraSchedules],
       config,
       logger,
     });

@@ -27,6 +27,7 @@ import { Periodic } from "./duties/periodic.ts";
 import { prunerDuty } from "./duties/pruner.ts";
 import { reaperDuty } from "./duties/reaper.ts";
 import { schedulerDuty } from "./duties/scheduler.ts";
+import { checkScheduleDefinition } from "@bfmono/apps/bfDb/nodeTypes/BfJobSchedule.ts";
 import type { ScheduleDefinition } from "./schedule.ts";
 import { DEFAULT_LOOP_CONFIG, type WorkerLoopConfig } from "./loopConfig.ts";
 import { WorkerMetrics } from "./metrics.ts";
@@ -125,6 +126,10 @@ export class Worker {
     });
     this.#maxUnsettled = MAX_UNSETTLED_BATCHES * DEFAULT_SETTLE_BATCH;
     const types = new Set(this.registry.types);
+    // A bad definition fails the start, not the first firing.
+    for (const schedule of options.schedules ?? []) {
+      checkScheduleDefinition(schedule);
+    }
     this.#schedules = (options.schedules ?? []).filter((s) =>
       types.has(s.type)
     );

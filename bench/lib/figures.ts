@@ -14,6 +14,13 @@ const ROWS: Row[] = [
   ["W1 drain, 2 workers (jobs/s)", "W1x2", "jobsPerSec", "higher", 0],
   ["W1 worker peak RSS (MB)", "W1", "rssMb", "lower", 0],
   ["W1 WAL per job drained (bytes)", "W1", "walBytesPerJob", "lower", 0],
+  [
+    "W1 drain, its queue at globalConcurrency 10 (jobs/s)",
+    "W1limit",
+    "jobsPerSec",
+    "higher",
+    0,
+  ],
   ["W2 single create (jobs/s)", "W2single", "jobsPerSec", "higher", 0],
   ["W2 batch create (jobs/s)", "W2batch", "jobsPerSec", "higher", 0],
   ["W3 latency p50 (ms)", "W3", "p50Ms", "lower", 2],

@@ -1,4 +1,4 @@
-import type { WorkloadId } from "./args.ts";
+import type { SystemId, WorkloadId } from "./args.ts";
 import type { Metrics, RunContext } from "../workloads/context.ts";
 import { runDrain } from "../workloads/drain.ts";
 import { runEnqueue } from "../workloads/enqueue.ts";
@@ -13,6 +13,8 @@ export interface Variant {
   run(ctx: RunContext): Promise<Metrics>;
   /** Repetitions when not `sizes.reps` (W5 runs for minutes, so once). */
   reps?: number;
+  /** Only these systems run it (a feature the others lack); default all. */
+  systems?: readonly SystemId[];
 }
 
 /** Every scenario of issue 5, in run order. */
@@ -28,6 +30,14 @@ export const VARIANTS: Variant[] = [
     workload: "W1",
     title: "W1 drain, 2 workers",
     run: (c) => runDrain(c, 2, 0),
+  },
+  {
+    id: "W1limit",
+    workload: "W1",
+    title: "W1 drain, 1 worker, its queue at globalConcurrency 10",
+    // graphile-worker and pg-boss have no global concurrency limit to set.
+    systems: ["ours"],
+    run: (c) => runDrain(c, 1, 0, 0, { globalConcurrency: 10 }),
   },
   {
     id: "W2single",

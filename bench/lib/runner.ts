@@ -80,6 +80,7 @@ export async function runAll(
         systems[(i + rep - 1) % systems.length]
       );
       for (const system of order) {
+        if (variant.systems && !variant.systems.includes(system.id)) continue;
         results.push(await runOne(variant, system, rep, sizes, verbose));
       }
     }

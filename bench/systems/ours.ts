@@ -1,6 +1,7 @@
 import { launcherRuntimeFlags } from "@bfmono/apps/collector/testing/workerProcess.ts";
 import { benchPath, REPO_ROOT, type System } from "./system.ts";
 import type { Spawn } from "../lib/proc.ts";
+import { connect } from "../lib/db.ts";
 import { BENCH_QUEUE, JOB_TYPE, UNSERVED_TYPE } from "../ours/jobTypes.ts";
 
 function denoScript(
@@ -58,6 +59,16 @@ export const ours: System = {
     denoScript("worker.ts", env, "ours worker", launcherRuntimeFlags()),
   saturate: (env) =>
     denoScript("saturate.ts", env, "ours saturate", launcherRuntimeFlags()),
+  async limitQueue(url, globalConcurrency) {
+    // What `bft queues set default --concurrency N` writes; workers read it when they start.
+    const sql = connect(url);
+    try {
+      await sql`INSERT INTO bfdb_job_queues (queue, global_concurrency)
+                VALUES (${BENCH_QUEUE}, ${globalConcurrency})`;
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+  },
   async remaining(sql) {
     // Every unfinished job is in bfdb_jobs_active, and only those are; W4's unserved jobs are
     // there too, so count the bench's type only. Waiting ones through the claim index

@@ -24,6 +24,8 @@ export interface System {
   worker(env: BenchEnv): Spawn;
   /** W5: producer and worker in one process on one pool; see bench/peers/lib/saturate.mjs. */
   saturate(env: BenchEnv): Spawn;
+  /** Limits the bench's queue to `globalConcurrency` jobs at once across workers, if it can. */
+  limitQueue?(url: string, globalConcurrency: number): Promise<void>;
   /** Jobs not yet completed, by a query cheap enough to poll. */
   remaining(sql: Sql): Promise<number>;
 }

@@ -32,9 +32,16 @@ export async function runDrain(
   processes: number,
   depth: number,
   unserved = 0,
+  limits: { globalConcurrency?: number } = {},
 ): Promise<Metrics> {
   const n = ctx.sizes.drainJobs;
   await setupSystem(ctx, depth, unserved);
+  if (limits.globalConcurrency !== undefined) {
+    if (!ctx.system.limitQueue) {
+      throw new Error(`${ctx.system.label} has no global concurrency limit`);
+    }
+    await ctx.system.limitQueue(ctx.url, limits.globalConcurrency);
+  }
   await enqueue(ctx, "batch", n);
   await settle(ctx.url);
   const sql = connect(ctx.url);

@@ -28,11 +28,11 @@ export interface ClaimJobsOptions {
    */
   startCount?: number;
   /**
-   * The queue has settings (`bfdb_job_queues`) and the caller holds its row lock, having
-   * checked the limits (`claimManagedQueue`); `at` is the instant the claim counts as a start.
-   * Without it, a claim takes nothing from a queue that has settings.
+   * The claim of a queue with settings (`bfdb_job_queues`, see `claimManagedQueue`): the
+   * statement takes the queue's row lock and the room its limits leave first. Without it, a
+   * claim takes nothing from a queue that has settings.
    */
-  managed?: { at: string };
+  managed?: boolean;
 }
 
 /** The default lease: a worker that does not heartbeat within it is presumed dead. */
@@ -71,24 +71,52 @@ const UNMANAGED = (queue: string) =>
   `NOT EXISTS (SELECT 1 FROM bfdb_job_queues mq WHERE mq.queue = ${queue})`;
 
 /**
+ * A managed queue's claim (one statement): `room` calls `bfdb_job_queue_room` (migration 007),
+ * which locks the queue's settings row and counts, in snapshots of its own taken after the
+ * lock, what is in flight and what started in the rate window; `ctes` then pick at most that
+ * many; the claim counts them as started at the instant `room` read, and records those starts.
+ * The answer is one row: what held the claim back, and the claimed rows as JSON.
+ */
+function managedClaimSql(queue: string, ctes: string): string {
+  return `WITH room AS MATERIALIZED (
+       SELECT * FROM bfdb_job_queue_room(${queue}, $6::int)
+     ), ${ctes}, claimed AS (
+       ${claimUpdate("(SELECT at FROM room)")}
+     ), recorded AS (
+       UPDATE bfdb_job_queues q SET recent_starts = ARRAY(
+         SELECT t FROM unnest(q.recent_starts) t
+         WHERE t > (SELECT at FROM room) - q.rate_period_ms * interval '1 millisecond'
+         UNION ALL
+         SELECT (SELECT at FROM room) FROM generate_series(1, (SELECT count(*) FROM claimed)::int)
+       )
+       WHERE q.queue = ${queue} AND q.rate_count IS NOT NULL AND EXISTS (SELECT 1 FROM claimed)
+       RETURNING 1
+     )
+     SELECT (SELECT held_back FROM room) AS held_back,
+            (SELECT count(*) FROM recorded) AS recorded,
+            COALESCE((SELECT json_agg(c) FROM claimed c), '[]'::json) AS jobs`;
+}
+
+/**
  * The claim for one (queue, type) pair, the common case: one range of the
  * `bfdb_jobs_available` index, read in claim order and locked as it is read. $1 queue, $2 type,
- * $3 worker, $4 lease ms, $5 how many (in claim order) go straight to running, $6 limit; a
- * managed claim's start instant is $7.
+ * $3 worker, $4 lease ms, $5 how many (in claim order) go straight to running, $6 limit.
  */
 function claimOneKindSql(managed: boolean): string {
-  return `WITH picked AS MATERIALIZED (
+  const limit = managed ? "LEAST($6::int, (SELECT room FROM room))" : "$6";
+  const picked = `picked AS MATERIALIZED (
        SELECT tid, row_number() OVER (ORDER BY priority DESC, run_at, bf_gid) AS n
        FROM (
          SELECT ctid AS tid, bf_gid, priority, run_at FROM bfdb_jobs_active
          WHERE status = 'available' AND queue = $1::text AND type = $2::text AND run_at <= now()
            AND ${managed ? "TRUE" : UNMANAGED("$1::text")}
          ORDER BY priority DESC, run_at, bf_gid
-         LIMIT $6
+         LIMIT ${limit}
          FOR UPDATE SKIP LOCKED
        ) l
-     )
-     ${claimUpdate(managed ? "$7::timestamptz" : "now()")}`;
+     )`;
+  return managed ? managedClaimSql("$1::text", picked) : `WITH ${picked}
+     ${claimUpdate("now()")}`;
 }
 
 /** The plain claim of one (queue, type) pair (see {@linkcode claimOneKindSql}). */
@@ -103,7 +131,8 @@ export const CLAIM_ONE_KIND_SQL: string = claimOneKindSql(false);
  * many go straight to running, $6 limit.
  */
 function claimKindsSql(managed: boolean): string {
-  return `WITH kinds AS (
+  const limit = managed ? "LEAST($6::int, (SELECT room FROM room))" : "$6";
+  const ctes = `kinds AS (
        SELECT * FROM unnest($1::text[], $2::text[]) AS k(queue, type)
      ), peek AS MATERIALIZED (
        SELECT p.queue, p.type FROM kinds
@@ -114,10 +143,10 @@ function claimKindsSql(managed: boolean): string {
     managed ? "TRUE" : UNMANAGED("kinds.queue")
   }
          ORDER BY priority DESC, run_at, bf_gid
-         LIMIT $6
+         LIMIT ${limit}
        ) p
        ORDER BY p.priority DESC, p.run_at, p.bf_gid
-       LIMIT $6
+       LIMIT ${limit}
      ), quota AS (
        SELECT queue, type, count(*) AS n FROM peek GROUP BY queue, type
      ), locked AS MATERIALIZED (
@@ -133,8 +162,9 @@ function claimKindsSql(managed: boolean): string {
      ), picked AS (
        SELECT tid, row_number() OVER (ORDER BY priority DESC, run_at, bf_gid) AS n
        FROM locked
-     )
-     ${claimUpdate(managed ? "$7::timestamptz" : "now()")}`;
+     )`;
+  return managed ? managedClaimSql("($1::text[])[1]", ctes) : `WITH ${ctes}
+     ${claimUpdate("now()")}`;
 }
 
 /** The plain claim of several (queue, type) pairs (see {@linkcode claimKindsSql}). */
@@ -196,8 +226,7 @@ export function claimJobsQuery(
     );
   }
   if (kinds.length === 0) return null;
-  const managed = options.managed !== undefined;
-  const at = managed ? [options.managed!.at] : [];
+  const managed = options.managed === true;
   if (kinds.length === 1) {
     return {
       text: managed ? claimOneKindSql(true) : CLAIM_ONE_KIND_SQL,
@@ -208,7 +237,6 @@ export function claimJobsQuery(
         leaseMs,
         startCount,
         limit,
-        ...at,
       ],
     };
   }
@@ -221,7 +249,6 @@ export function claimJobsQuery(
       leaseMs,
       startCount,
       limit,
-      ...at,
     ],
   };
 }

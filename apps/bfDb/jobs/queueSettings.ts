@@ -144,17 +144,16 @@ export async function setQueueSettings(
 /** What one claim of a managed queue found: the jobs, and why it took fewer than asked. */
 export interface ManagedClaim {
   rows: BfRow[];
-  /** The most the queue's settings allowed this claim (0 when paused or at a limit). */
-  allowed: number;
   heldBackBy: "paused" | "concurrency" | "rate" | null;
 }
 
 /**
- * Claims up to `limit` jobs of `types` from a queue that has settings, straight to running,
- * under the queue's row lock: every claim of the queue waits for that lock, and only then
- * counts what is in flight (in a new snapshot, so it sees every claim before it) and what
- * started in the rate window, so the limits hold exactly whatever the number of workers. A
- * queue that lost its settings meanwhile is claimed as an unlimited one.
+ * Claims up to `limit` jobs of `types` from a queue that has settings, straight to running, in
+ * one statement: it first takes the queue's row lock and the room its limits leave
+ * (`bfdb_job_queue_room`, which counts in flight and recent starts in snapshots taken after the
+ * lock), so every claim of the queue waits for the one before it and the limits hold exactly
+ * whatever the number of workers. A queue that lost its settings meanwhile is claimed as an
+ * unlimited one.
  */
 export async function claimManagedQueue(
   workerId: string,
@@ -162,82 +161,29 @@ export async function claimManagedQueue(
   types: readonly string[],
   options: { limit: number; leaseMs?: number },
 ): Promise<ManagedClaim> {
-  return await bfDb.transaction(async () => {
-    const [settings] = await bfDb.query<QueueRow>(
-      `SELECT queue, paused, global_concurrency, rate_count, rate_period_ms
-       FROM bfdb_job_queues WHERE queue = $1 FOR UPDATE`,
-      [queue],
-    );
-    // A new snapshot, taken under the lock: it sees every claim of the queue before this one.
-    // One instant, read now, is this claim's start: the window is counted back from it and
-    // its starts are recorded at it, so any window of that length holds at most the limit.
-    const [state] = await bfDb.query<
-      { in_flight: number; recent: number; at: string }
-    >(
-      `WITH at AS (SELECT date_trunc('milliseconds', clock_timestamp()) AS at)
-       SELECT (SELECT count(*)::int FROM bfdb_jobs_active
-               WHERE status IN ('claimed', 'running') AND queue = $1) AS in_flight,
-              (SELECT count(*)::int FROM bfdb_job_queues q, unnest(q.recent_starts) t
-               WHERE q.queue = $1
-                 AND t > (SELECT at FROM at) - q.rate_period_ms * interval '1 millisecond')
-                AS recent,
-              bfdb_iso((SELECT at FROM at)) AS at`,
-      [queue],
-    );
-    let allowed = options.limit;
-    let heldBackBy: ManagedClaim["heldBackBy"] = null;
-    if (settings?.paused) {
-      allowed = 0;
-      heldBackBy = "paused";
-    }
-    if (settings && settings.global_concurrency !== null) {
-      const room = Math.max(0, settings.global_concurrency - state.in_flight);
-      if (room < allowed) {
-        allowed = room;
-        heldBackBy ??= "concurrency";
-      }
-    }
-    if (settings && settings.rate_count !== null) {
-      const room = Math.max(0, settings.rate_count - state.recent);
-      if (room < allowed) {
-        allowed = room;
-        heldBackBy ??= "rate";
-      }
-    }
-    if (allowed === 0) return { rows: [], allowed, heldBackBy };
-    const query = claimJobsQuery(
-      workerId,
-      types.map((type) => ({ queue, type })),
-      {
-        limit: allowed,
-        startCount: allowed,
-        leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-        managed: { at: state.at },
-      },
-    );
-    if (!query) return { rows: [], allowed, heldBackBy };
-    const rows = await bfDb.query<JobColumns & { n: number | string }>(
-      query.text,
-      query.params,
-    );
-    if (rows.length > 0 && settings?.rate_count !== null && settings) {
-      await bfDb.query(
-        `UPDATE bfdb_job_queues SET recent_starts = ARRAY(
-           SELECT t FROM unnest(recent_starts) t
-           WHERE t > $3::timestamptz - rate_period_ms * interval '1 millisecond'
-           UNION ALL SELECT $3::timestamptz FROM generate_series(1, $2::int)
-         )
-         WHERE queue = $1`,
-        [queue, rows.length, state.at],
-      );
-    }
-    rows.sort((a, b) => Number(a.n) - Number(b.n));
-    return {
-      rows: rows.map(jobRowFromColumns),
-      allowed,
-      heldBackBy: rows.length < options.limit ? heldBackBy : null,
-    };
-  });
+  const query = claimJobsQuery(
+    workerId,
+    types.map((type) => ({ queue, type })),
+    {
+      limit: options.limit,
+      startCount: options.limit,
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+      managed: true,
+    },
+  );
+  if (!query) return { rows: [], heldBackBy: null };
+  const [answer] = await bfDb.query<{
+    held_back: ManagedClaim["heldBackBy"];
+    jobs: (JobColumns & { n: number })[] | string;
+  }>(query.text, query.params);
+  const jobs = typeof answer.jobs === "string"
+    ? JSON.parse(answer.jobs) as (JobColumns & { n: number })[]
+    : answer.jobs;
+  jobs.sort((a, b) => a.n - b.n);
+  return {
+    rows: jobs.map(jobRowFromColumns),
+    heldBackBy: jobs.length < options.limit ? answer.held_back : null,
+  };
 }
 
 /** One queue as operators see it: what waits and runs in it, and its settings. */

@@ -29,6 +29,8 @@ export interface WorkerConfig {
   pollIntervalMs: number;
   /** The queues this worker claims from (WORKER_QUEUES); default `default`. */
   queues: string[];
+  /** Per-queue slots of this worker (`emails=2` in WORKER_QUEUES). */
+  queueSlots: Record<string, number>;
   /** How long running jobs may take to finish after SIGINT/SIGTERM. */
   shutdownGraceMs: number;
   logLevel: "debug" | "info" | "warn" | "error";
@@ -102,35 +104,44 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw.trim();
 }
 
-/** A comma-separated list of queue names (WORKER_QUEUES), each checked like a queue name. */
+/**
+ * WORKER_QUEUES: comma-separated queue names, each optionally `=N`, the most jobs of that queue
+ * this worker runs at once (`default=10,emails=2`); a queue without `=N` shares all slots.
+ */
 function queueList(
   env: Env,
   name: string,
   fallback: readonly string[],
-): string[] {
+): { queues: string[]; queueSlots: Record<string, number> } {
   const raw = env[name];
-  if (raw === undefined || raw.trim() === "") return [...fallback];
-  const names = raw.split(",").map((n) => n.trim());
-  const expected =
-    "a comma-separated list of queue names (1-200 characters each, no control characters)";
-  if (names.some((n) => n.includes("="))) {
-    throw new ConfigError(
-      name,
-      `${expected}; per-queue slot counts (name=N) are not supported yet, every queue shares WORKER_CONCURRENCY`,
-      raw,
-    );
+  if (raw === undefined || raw.trim() === "") {
+    return { queues: [...fallback], queueSlots: {} };
   }
-  for (const queue of names) {
+  const expected =
+    "a comma-separated list of queue names (1-200 characters each, no control characters), each optionally =N slots (1-1000), e.g. default=10,emails=2";
+  const queues: string[] = [];
+  const queueSlots: Record<string, number> = {};
+  for (const item of raw.split(",")) {
+    const [queue, slots, extra] = item.trim().split("=").map((p) => p.trim());
     try {
       checkQueueName(queue);
     } catch {
       throw new ConfigError(name, expected, raw);
     }
+    if (extra !== undefined || (slots !== undefined && !/^\d+$/.test(slots))) {
+      throw new ConfigError(name, expected, raw);
+    }
+    if (slots !== undefined) {
+      const n = Number(slots);
+      if (n < 1 || n > 1000) throw new ConfigError(name, expected, raw);
+      queueSlots[queue] = n;
+    }
+    if (queues.includes(queue)) {
+      throw new ConfigError(name, `${expected}, each named once`, raw);
+    }
+    queues.push(queue);
   }
-  if (new Set(names).size !== names.length) {
-    throw new ConfigError(name, `${expected}, each named once`, raw);
-  }
-  return names;
+  return { queues, queueSlots };
 }
 
 function oneOf<T extends string>(
@@ -223,7 +234,7 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
       0,
       10_000,
     ),
-    queues: queueList(env, "WORKER_QUEUES", DEFAULT_LOOP_CONFIG.queues),
+    ...queueList(env, "WORKER_QUEUES", DEFAULT_LOOP_CONFIG.queues),
     pollIntervalMs: integer(
       env,
       "WORKER_POLL_INTERVAL_MS",

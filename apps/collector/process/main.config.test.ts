@@ -26,11 +26,8 @@ const CASES: [string, string, RegExp][] = [
   // A hostile value stays on the one line: it is quoted, newline escaped.
   ["WORKER_CONCURRENCY", "10\nFAKE LOG LINE", /got "10\\nFAKE LOG LINE"/],
   ["POSTHOG_API_KEY", "phc_no_host", /POSTHOG_HOST must be set when/],
-  [
-    "WORKER_QUEUES",
-    "default=10",
-    /per-queue slot counts \(name=N\) are not supported yet/,
-  ],
+  ["WORKER_QUEUES", "default=0", /each optionally =N slots \(1-1000\)/],
+  ["WORKER_QUEUES", "default=x", /each optionally =N slots/],
   ["WORKER_QUEUES", "default,,emails", /a comma-separated list of queue names/],
   ["WORKER_QUEUES", "emails,emails", /each named once/],
 ];

@@ -15,8 +15,13 @@ export interface WorkerLoopConfig {
   prefetch: number;
   /** How long finished jobs are kept. */
   retention: Retention;
-  /** The queues this worker claims from (every one with all its slots); default `default`. */
+  /** The queues this worker claims from; default `default`. */
   queues: readonly string[];
+  /**
+   * At most this many jobs of a queue at once in this worker (`WORKER_QUEUES=emails=2`); a
+   * queue not named shares all of `concurrency`.
+   */
+  queueSlots: Readonly<Record<string, number>>;
 }
 
 /** The defaults of the worker loop, and of the environment variables that set it (config.ts). */
@@ -30,4 +35,5 @@ export const DEFAULT_LOOP_CONFIG: WorkerLoopConfig = {
   prefetch: 1000,
   retention: DEFAULT_RETENTION,
   queues: [DEFAULT_QUEUE],
+  queueSlots: {},
 };

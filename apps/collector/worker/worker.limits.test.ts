@@ -12,6 +12,9 @@ import {
 } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
 import { statusCounts, TEST_CV } from "../../bfDb/testing/jobRows.ts";
 import { sleep, waitFor } from "../../bfDb/testing/waitFor.ts";
+import { startTestWorker } from "../testing/testWorker.ts";
+import { defineHandler } from "./handler.ts";
+import { z } from "zod";
 import {
   startWorkerProcess,
   type WorkerProcess,
@@ -163,5 +166,45 @@ dbTest(
     } finally {
       await stopFleet(fleet);
     }
+  },
+);
+
+dbTest(
+  "WORKER_QUEUES slots: a=1,b=3 in one worker of 6 slots run at most 1 and 3 at once",
+  async () => {
+    const running = new Map<string, number>();
+    const peak = new Map<string, number>();
+    const slow = defineHandler({
+      type: "slow",
+      schema: z.object({ ms: z.number() }),
+      async process({ ms }, ctx) {
+        const queue = ctx.job.props.queue;
+        running.set(queue, (running.get(queue) ?? 0) + 1);
+        peak.set(queue, Math.max(peak.get(queue) ?? 0, running.get(queue)!));
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        running.set(queue, running.get(queue)! - 1);
+      },
+    });
+    await using w = await startTestWorker({
+      handlers: [slow],
+      config: {
+        concurrency: 6,
+        queues: ["a", "b"],
+        queueSlots: { a: 1, b: 3 },
+      },
+    });
+    await BfJob.createMany(
+      ["a", "b"].flatMap((queue) =>
+        Array.from(
+          { length: 10 },
+          () => ({ type: "slow", payload: { ms: 50 }, queue }),
+        )
+      ),
+      TEST_CV,
+    );
+    await waitFor(allCompleted(20), "20 jobs to complete");
+    assert.equal(peak.get("a"), 1);
+    assert.equal(peak.get("b"), 3);
+    assert.equal(w.worker.runningCount, 0);
   },
 );

@@ -109,6 +109,7 @@ export class Worker {
       prefetch: given.prefetch ?? DEFAULT_LOOP_CONFIG.prefetch,
       retention: given.retention ?? DEFAULT_LOOP_CONFIG.retention,
       queues: given.queues ?? DEFAULT_LOOP_CONFIG.queues,
+      queueSlots: given.queueSlots ?? DEFAULT_LOOP_CONFIG.queueSlots,
     };
     this.logger = (options.logger ??
       createLogger({ service: "collector", environment: "development" }))
@@ -405,23 +406,56 @@ export class Worker {
     }
   }
 
+  /** Jobs of `queue` this worker runs or holds claimed ahead. */
+  #heldIn(queue: string): number {
+    let n = 0;
+    for (const { job } of this.#running.values()) {
+      if (job.props.queue === queue) n++;
+    }
+    for (const { job } of this.#buffer) if (job.props.queue === queue) n++;
+    return n;
+  }
+
   /**
    * Claims from the served queues: those with settings one by one within their limits
-   * (`claimManaged`, straight to running, nothing claimed ahead), the rest in one statement.
+   * (`claimManaged`), those with slots of their own (`queueSlots`) one by one within them, both
+   * straight to running with nothing claimed ahead; the rest in one statement.
    */
   async #claim(
     types: readonly string[],
     wanted: number,
     free: number,
   ): Promise<BfJob[]> {
-    const plain = this.config.queues.filter((q) => !this.#managed.has(q));
+    const { queues, queueSlots, leaseMs } = this.config;
+    const plain = queues.filter((q) =>
+      !this.#managed.has(q) && queueSlots[q] === undefined
+    );
     const jobs: BfJob[] = [];
     let slots = free;
-    for (const queue of this.config.queues) {
-      if (slots <= 0 || !this.#managed.has(queue)) continue;
+    for (const queue of queues) {
+      const own = queueSlots[queue];
+      if (slots <= 0 || (!this.#managed.has(queue) && own === undefined)) {
+        continue;
+      }
+      const limit = own === undefined
+        ? slots
+        : Math.min(slots, own - this.#heldIn(queue));
+      if (limit <= 0) continue;
+      if (!this.#managed.has(queue)) {
+        const claimed = await BfJob.claimBatch(this.id, {
+          types,
+          queues: [queue],
+          limit,
+          leaseMs,
+          startCount: limit,
+        });
+        jobs.push(...claimed);
+        slots -= claimed.length;
+        continue;
+      }
       const claim = await BfJob.claimManaged(this.id, queue, types, {
-        limit: slots,
-        leaseMs: this.config.leaseMs,
+        limit,
+        leaseMs,
       });
       jobs.push(...claim.jobs);
       slots -= claim.jobs.length;
@@ -525,6 +559,10 @@ export class Worker {
       (outcome) => {
         clearTimeout(timeout);
         this.#running.delete(job.id);
+        // A slot of a queue with slots of its own is free again.
+        if (this.config.queueSlots[job.props.queue] !== undefined) {
+          this.#mayHaveWork = true;
+        }
         this.metrics.running = this.#running.size;
         this.#pacer.observeFinished();
         if (outcome.kind === "completed") {
@@ -546,6 +584,9 @@ export class Worker {
             reason: outcome.abort.message,
           });
         }
+        // A job of a queue with a global limit holds its slot until its settle is written:
+        // write it now rather than after the batching delay.
+        if (this.#managed.has(job.props.queue)) void this.#settler.flush();
         this.#wake?.();
       },
     );

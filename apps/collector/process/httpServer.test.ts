@@ -81,6 +81,11 @@ dbTest(
         "# TYPE bfjobs_claim_duration_seconds histogram",
         "# TYPE bfjobs_queue_depth gauge",
         'bfjobs_queue_depth{type="no_such_handler"} 1',
+        "# TYPE bfjobs_queue_waiting gauge",
+        'bfjobs_queue_waiting{queue="default"} 1',
+        'bfjobs_queue_in_flight{queue="default"} 0',
+        'bfjobs_queue_limited{queue="default"} 0',
+        "# TYPE bfjobs_claims_held_back_total counter",
       ]
     ) {
       assert.ok(text.split("\n").includes(line), `missing ${line}\n${text}`);

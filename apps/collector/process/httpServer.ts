@@ -1,5 +1,6 @@
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { queueDepth } from "@bfmono/apps/bfDb/jobs/jobStats.ts";
+import { queueOverview } from "@bfmono/apps/bfDb/jobs/queueSettings.ts";
 import type { Logger } from "@bfmono/packages/logger/logger.ts";
 import {
   type OperatorCommands,
@@ -88,8 +89,11 @@ export function startHttpServer(
           });
         }
         if (request.method === "GET" && url.pathname === "/metrics") {
-          const depth = await queueDepth().catch(() => null);
-          return new Response(worker.metrics.render(depth), {
+          const [depth, queues] = await Promise.all([
+            queueDepth().catch(() => null),
+            queueOverview().catch(() => null),
+          ]);
+          return new Response(worker.metrics.render(depth, queues), {
             headers: { "content-type": "text/plain; version=0.0.4" },
           });
         }

@@ -1,3 +1,5 @@
+import type { QueueOverview } from "@bfmono/apps/bfDb/jobs/queueSettings.ts";
+
 /** Histogram bucket bounds for claim latency, in seconds. */
 const LATENCY_BUCKETS = [
   0.001,
@@ -69,8 +71,14 @@ export class WorkerMetrics {
     });
   }
 
-  /** Renders everything, with the queue depth per type measured at scrape time. */
-  render(queueDepth: Record<string, number> | null): string {
+  /**
+   * Renders everything, with the queue depth per type and the waiting and running jobs of each
+   * queue (across every worker) measured at scrape time.
+   */
+  render(
+    queueDepth: Record<string, number> | null,
+    queues: readonly QueueOverview[] | null = null,
+  ): string {
     const lines: string[] = [];
     const counter = (
       name: string,
@@ -158,6 +166,36 @@ export class WorkerMetrics {
       for (const [type, n] of Object.entries(queueDepth).sort()) {
         lines.push(`bfjobs_queue_depth{type="${escapeLabel(type)}"} ${n}`);
       }
+    }
+    if (queues) {
+      const gauge = (
+        name: string,
+        help: string,
+        value: (q: QueueOverview) => number,
+      ) => {
+        lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+        for (const q of queues) {
+          lines.push(`${name}{queue="${escapeLabel(q.queue)}"} ${value(q)}`);
+        }
+      };
+      gauge(
+        "bfjobs_queue_waiting",
+        "Jobs waiting in each queue (all workers).",
+        (q) => q.waiting,
+      );
+      gauge(
+        "bfjobs_queue_in_flight",
+        "Jobs claimed or running in each queue (all workers).",
+        (q) => q.running,
+      );
+      gauge(
+        "bfjobs_queue_limited",
+        "1 when a queue is paused or has a global concurrency or rate limit.",
+        (q) =>
+          q.paused || q.globalConcurrency !== null || q.rateLimit !== null
+            ? 1
+            : 0,
+      );
     }
     return lines.join("\n") + "\n";
   }

@@ -211,17 +211,33 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
     cv: CurrentViewer,
     options: { keyExpiresAt?: string } = {},
   ): Promise<BfJob | null> {
-    const props = checkJobInput(input);
-    const row = {
-      bfGid: await gidFromKey(key),
-      sortValue: Date.now(),
-      props,
-      keyExpiresAt: options.keyExpiresAt,
-    };
-    const [inserted] = await insertJobs(cv.orgId, cv.personId, [row], {
-      keyed: true,
+    const [once] = await BfJob.createManyOnce([{ input, key, ...options }], cv);
+    return once.job;
+  }
+
+  /**
+   * `createOnce` for many keys in one statement: for each item, its job's id, and the job when
+   * this call created it (null when a job of that key existed).
+   */
+  static async createManyOnce(
+    items: readonly { input: BfJobInput; key: string; keyExpiresAt?: string }[],
+    cv: CurrentViewer,
+  ): Promise<{ id: string; job: BfJob | null }[]> {
+    const now = Date.now();
+    const rows = await Promise.all(items.map(async (item) => ({
+      bfGid: await gidFromKey(item.key),
+      sortValue: now,
+      props: checkJobInput(item.input),
+      keyExpiresAt: item.keyExpiresAt,
+    })));
+    const inserted = new Map(
+      (await insertJobs(cv.orgId, cv.personId, rows, { keyed: true }))
+        .map((row) => [row.bf_gid, row]),
+    );
+    return rows.map(({ bfGid }) => {
+      const row = inserted.get(bfGid);
+      return { id: bfGid, job: row ? BfJob.fromJobRow(row) : null };
     });
-    return inserted ? BfJob.fromJobRow(inserted) : null;
   }
 
   /** Wraps a job row, with a viewer for the job's own org (what its handler acts as). */

@@ -314,20 +314,24 @@ async function fireOne(id: string): Promise<FiredSlot[]> {
     new Date(state.checkedUntil),
     new Date(row.now),
   );
-  const fired: FiredSlot[] = [];
-  for (const slot of plan.fire) {
-    const iso = slot.toISOString();
-    const jobId = await gidFromKey(`bf:schedule:${state.name}:${iso}`);
-    const job = await BfJob.createOnce(
-      { type: state.type, payload: state.payload, runAt: iso },
-      `bf:schedule:${state.name}:${iso}`,
-      CurrentViewer.system(),
-      {
+  // Every slot to fire in one statement; a slot's key is its schedule and instant.
+  const created = await BfJob.createManyOnce(
+    plan.fire.map((slot) => {
+      const iso = slot.toISOString();
+      return {
+        input: { type: state.type, payload: state.payload, runAt: iso },
+        key: `bf:schedule:${state.name}:${iso}`,
         keyExpiresAt: new Date(slot.getTime() + SLOT_KEY_TTL_MS).toISOString(),
-      },
-    );
-    fired.push({ name: state.name, slot: iso, jobId, created: job !== null });
-  }
+      };
+    }),
+    CurrentViewer.system(),
+  );
+  const fired: FiredSlot[] = plan.fire.map((slot, i) => ({
+    name: state.name,
+    slot: slot.toISOString(),
+    jobId: created[i].id,
+    created: created[i].job !== null,
+  }));
   await bfDb.query(
     `UPDATE bfdb_nodes SET props = props || $2::text::jsonb, last_updated = now()
      WHERE bf_gid = $1`,

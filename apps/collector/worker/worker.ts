@@ -273,33 +273,28 @@ export class Worker {
   }
 
   async #listen(): Promise<void> {
-    let unlistenJobs: Unlisten | undefined;
-    try {
-      unlistenJobs = await bfDb.backend.listen(JOB_CHANNEL, (type) => {
+    const subscriptions: [string, (payload: string) => void][] = [
+      [JOB_CHANNEL, (type) => {
         if (type === "" || this.registry.get(type)) this.#poke();
-      });
-      const unlistenCancels = await bfDb.backend.listen(
-        JOB_CANCEL_CHANNEL,
-        (workerId) => {
-          if (workerId === this.id) void this.#abortCancelled("notification");
-        },
-      );
-      const unlistenQueues = await bfDb.backend.listen(
-        QUEUE_CHANNEL,
-        (queue) => {
-          if (this.config.queues.includes(queue)) void this.#refreshQueues();
-        },
-      );
-      const jobs = unlistenJobs;
-      this.#unlisten = async () => {
-        await Promise.allSettled([
-          jobs(),
-          unlistenCancels(),
-          unlistenQueues(),
-        ]);
-      };
+      }],
+      [JOB_CANCEL_CHANNEL, (workerId) => {
+        if (workerId === this.id) void this.#abortCancelled("notification");
+      }],
+      [QUEUE_CHANNEL, (queue) => {
+        if (this.config.queues.includes(queue)) void this.#refreshQueues();
+      }],
+    ];
+    const unlistens: Unlisten[] = [];
+    const unlistenAll = async () => {
+      await Promise.allSettled(unlistens.map((unlisten) => unlisten()));
+    };
+    try {
+      for (const [channel, onMessage] of subscriptions) {
+        unlistens.push(await bfDb.backend.listen(channel, onMessage));
+      }
+      this.#unlisten = unlistenAll;
     } catch (error) {
-      await unlistenJobs?.().catch(() => {});
+      await unlistenAll();
       // Polling still finds jobs, and the heartbeat finds cancelled ones (their lease is gone);
       // LISTEN is retried by the next heartbeat.
       this.#databaseError("listen", error);

@@ -43,6 +43,13 @@ export function parseRate(
   return { count, periodMs };
 }
 
+/** `--fair on|off`: whether orgs with waiting jobs take turns in the queue. */
+export function parseFair(value: string): boolean {
+  if (value === "on") return true;
+  if (value === "off") return false;
+  throw new UsageError(`--fair must be on or off, got ${quoteValue(value)}`);
+}
+
 /** A queue's limits in words, for one table cell or line. */
 export function describeLimits(settings: QueueSettings): string {
   const parts: string[] = [];
@@ -55,5 +62,6 @@ export function describeLimits(settings: QueueSettings): string {
       `rate ${settings.rateLimit.count}/${settings.rateLimit.periodMs}ms`,
     );
   }
+  if (settings.fairByOrg) parts.push("fair by org");
   return parts.length > 0 ? parts.join(", ") : "none";
 }

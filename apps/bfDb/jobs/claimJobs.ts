@@ -33,6 +33,11 @@ export interface ClaimJobsOptions {
    * claim takes nothing from a queue that has settings.
    */
   managed?: boolean;
+  /**
+   * With `managed`, the claim of a queue with `fairByOrg` on: orgs take turns
+   * (`bfdb_job_fair_pick`, migration 008) instead of claim order across the whole queue.
+   */
+  fair?: boolean;
 }
 
 /** The default lease: a worker that does not heartbeat within it is presumed dead. */
@@ -77,25 +82,45 @@ const UNMANAGED = (queue: string) =>
  * many; the claim counts them as started at the instant `room` read, and records those starts.
  * The answer is one row: what held the claim back, and the claimed rows as JSON.
  */
-function managedClaimSql(queue: string, ctes: string): string {
+function managedClaimSql(queue: string, ctes: string, fair = false): string {
   return `WITH room AS MATERIALIZED (
        SELECT * FROM bfdb_job_queue_room(${queue}, $6::int)
      ), ${ctes}, claimed AS (
        ${claimUpdate("(SELECT at FROM room)")}
      ), recorded AS (
-       UPDATE bfdb_job_queues q SET recent_starts = ARRAY(
-         SELECT t FROM unnest(q.recent_starts) t
-         WHERE t > (SELECT at FROM room) - q.rate_period_ms * interval '1 millisecond'
-         UNION ALL
-         SELECT (SELECT at FROM room) FROM generate_series(1, (SELECT count(*) FROM claimed)::int)
-       )
-       WHERE q.queue = ${queue} AND q.rate_count IS NOT NULL AND EXISTS (SELECT 1 FROM claimed)
+       UPDATE bfdb_job_queues q SET
+         recent_starts = CASE WHEN q.rate_count IS NULL THEN q.recent_starts ELSE ARRAY(
+           SELECT t FROM unnest(q.recent_starts) t
+           WHERE t > (SELECT at FROM room) - q.rate_period_ms * interval '1 millisecond'
+           UNION ALL
+           SELECT (SELECT at FROM room)
+           FROM generate_series(1, (SELECT count(*) FROM claimed)::int)
+         ) END,
+         fair_cursor = ${
+    fair ? "(SELECT max(next_cursor) FROM picked)" : "q.fair_cursor"
+  }
+       WHERE q.queue = ${queue} AND (q.rate_count IS NOT NULL OR ${
+    fair ? "TRUE" : "FALSE"
+  }) AND EXISTS (SELECT 1 FROM claimed)
        RETURNING 1
      )
      SELECT (SELECT held_back FROM room) AS held_back,
             (SELECT count(*) FROM recorded) AS recorded,
             COALESCE((SELECT json_agg(c) FROM claimed c), '[]'::json) AS jobs`;
 }
+
+/**
+ * The fair claim of one queue ($1) for types $2 (see `bfdb_job_fair_pick`, migration 008): the
+ * pick runs after `room` took the queue's lock, and the queue's cursor moves to where it ended.
+ */
+const FAIR_CLAIM_SQL = managedClaimSql(
+  "$1::text",
+  `picked AS MATERIALIZED (
+       SELECT tid, n, next_cursor
+       FROM bfdb_job_fair_pick($1::text, $2::text[], LEAST($6::int, (SELECT room FROM room)))
+     )`,
+  true,
+);
 
 /**
  * The claim for one (queue, type) pair, the common case: one range of the
@@ -227,6 +252,23 @@ export function claimJobsQuery(
   }
   if (kinds.length === 0) return null;
   const managed = options.managed === true;
+  if (managed && options.fair === true) {
+    const queues = new Set(kinds.map((k) => k.queue));
+    if (queues.size !== 1) {
+      throw new RangeError("claimJobs: a fair claim is of one queue");
+    }
+    return {
+      text: FAIR_CLAIM_SQL,
+      params: [
+        kinds[0].queue,
+        kinds.map((k) => k.type),
+        workerId,
+        leaseMs,
+        startCount,
+        limit,
+      ],
+    };
+  }
   if (kinds.length === 1) {
     return {
       text: managed ? claimOneKindSql(true) : CLAIM_ONE_KIND_SQL,

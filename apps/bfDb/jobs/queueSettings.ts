@@ -20,6 +20,8 @@ export interface QueueSettings {
   globalConcurrency: number | null;
   /** At most `count` starts in any window of `periodMs`; null: no limit. */
   rateLimit: { count: number; periodMs: number } | null;
+  /** Orgs with waiting jobs take turns (within a priority), so one org's backlog starves no other. */
+  fairByOrg: boolean;
 }
 
 /** What `setQueueSettings` changes: absent fields stay, null removes a limit. */
@@ -28,7 +30,7 @@ export type QueueSettingsPatch = Partial<Omit<QueueSettings, "queue">>;
 /** Whether `settings` hold the queue back at all (a queue without any needs no row). */
 export function isManaged(settings: QueueSettings): boolean {
   return settings.paused || settings.globalConcurrency !== null ||
-    settings.rateLimit !== null;
+    settings.rateLimit !== null || settings.fairByOrg;
 }
 
 /** The longest queue name. */
@@ -50,6 +52,7 @@ interface QueueRow {
   global_concurrency: number | null;
   rate_count: number | null;
   rate_period_ms: number | string | null;
+  fair_by_org: boolean;
 }
 
 function settingsOf(row: QueueRow): QueueSettings {
@@ -60,13 +63,14 @@ function settingsOf(row: QueueRow): QueueSettings {
     rateLimit: row.rate_count === null
       ? null
       : { count: row.rate_count, periodMs: Number(row.rate_period_ms) },
+    fairByOrg: row.fair_by_org,
   };
 }
 
 /** The settings of every queue that has any (others are unlimited and running). */
 export async function listQueueSettings(): Promise<QueueSettings[]> {
   const rows = await bfDb.query<QueueRow>(
-    `SELECT queue, paused, global_concurrency, rate_count, rate_period_ms
+    `SELECT queue, paused, global_concurrency, rate_count, rate_period_ms, fair_by_org
      FROM bfdb_job_queues ORDER BY queue`,
   );
   return rows.map(settingsOf);
@@ -82,9 +86,12 @@ export async function setQueueSettings(
   patch: QueueSettingsPatch,
 ): Promise<QueueSettings> {
   checkQueueName(name);
-  const { paused, globalConcurrency, rateLimit } = patch;
+  const { paused, globalConcurrency, rateLimit, fairByOrg } = patch;
   if (paused !== undefined && typeof paused !== "boolean") {
     throw new TypeError("paused must be true or false");
+  }
+  if (fairByOrg !== undefined && typeof fairByOrg !== "boolean") {
+    throw new TypeError("fairByOrg must be true or false");
   }
   if (
     globalConcurrency !== undefined && globalConcurrency !== null &&
@@ -105,21 +112,25 @@ export async function setQueueSettings(
       "rateLimit must be { count: 1 to 10000, periodMs: 1 to 86400000 }, or null for no limit",
     );
   }
-  return await bfDb.transaction(async () => {
+  // The index fair claims read is there before any claim is fair, and goes once none is.
+  if (fairByOrg === true) await changeFairIndex(name, "build");
+  const settings = await bfDb.transaction(async () => {
     const [row] = await bfDb.query<QueueRow>(
       `INSERT INTO bfdb_job_queues AS q (queue, paused, global_concurrency, rate_count,
-                                         rate_period_ms)
+                                         rate_period_ms, fair_by_org)
        VALUES ($1, COALESCE($2::boolean, false),
                CASE WHEN $3::boolean THEN $4::int END,
                CASE WHEN $5::boolean THEN $6::int END,
-               CASE WHEN $5::boolean THEN $7::bigint END)
+               CASE WHEN $5::boolean THEN $7::bigint END,
+               COALESCE($8::boolean, false))
        ON CONFLICT (queue) DO UPDATE SET
          paused = COALESCE($2::boolean, q.paused),
          global_concurrency = CASE WHEN $3::boolean THEN $4::int ELSE q.global_concurrency END,
          rate_count = CASE WHEN $5::boolean THEN $6::int ELSE q.rate_count END,
          rate_period_ms = CASE WHEN $5::boolean THEN $7::bigint ELSE q.rate_period_ms END,
+         fair_by_org = COALESCE($8::boolean, q.fair_by_org),
          updated_at = now()
-       RETURNING queue, paused, global_concurrency, rate_count, rate_period_ms`,
+       RETURNING queue, paused, global_concurrency, rate_count, rate_period_ms, fair_by_org`,
       [
         name,
         paused ?? null,
@@ -128,17 +139,49 @@ export async function setQueueSettings(
         rateLimit !== undefined,
         rateLimit?.count ?? null,
         rateLimit?.periodMs ?? null,
+        fairByOrg ?? null,
       ],
     );
     // A queue left without settings loses its row, and with it every check on its claims.
     await bfDb.query(
       `DELETE FROM bfdb_job_queues WHERE queue = $1 AND NOT paused
-         AND global_concurrency IS NULL AND rate_count IS NULL`,
+         AND global_concurrency IS NULL AND rate_count IS NULL AND NOT fair_by_org`,
       [name],
     );
     await bfDb.query("SELECT pg_notify($1, $2)", [QUEUE_CHANNEL, name]);
     return settingsOf(row);
   });
+  if (fairByOrg === false) await changeFairIndex(name, "drop");
+  return settings;
+}
+
+/**
+ * Builds or drops the index of queue `queue`'s waiting jobs by org that its fair claims read
+ * (migration 008). On PostgreSQL outside a transaction it is built and dropped CONCURRENTLY, so
+ * producers and workers go on meanwhile; a build interrupted before leaves an invalid index,
+ * which is dropped and built again.
+ */
+async function changeFairIndex(
+  queue: string,
+  change: "build" | "drop",
+): Promise<void> {
+  const concurrently = bfDb.backend.kind === "postgres" && !bfDb.inTransaction;
+  const ddl = async (fn: string) => {
+    const [{ text }] = await bfDb.query<{ text: string }>(
+      `SELECT ${fn}($1, $2) AS text`,
+      [queue, concurrently],
+    );
+    await bfDb.query(text);
+  };
+  if (change === "drop") return await ddl("bfdb_job_fair_index_drop_ddl");
+  const [existing] = await bfDb.query<{ valid: boolean }>(
+    `SELECT indisvalid AS valid FROM pg_index
+     WHERE indexrelid = to_regclass(bfdb_job_fair_index_name($1))`,
+    [queue],
+  );
+  if (existing?.valid) return;
+  if (existing) await ddl("bfdb_job_fair_index_drop_ddl");
+  await ddl("bfdb_job_fair_index_ddl");
 }
 
 /** What one claim of a managed queue found: the jobs, and why it took fewer than asked. */
@@ -159,7 +202,7 @@ export async function claimManagedQueue(
   workerId: string,
   queue: string,
   types: readonly string[],
-  options: { limit: number; leaseMs?: number },
+  options: { limit: number; leaseMs?: number; fair?: boolean },
 ): Promise<ManagedClaim> {
   const query = claimJobsQuery(
     workerId,
@@ -169,6 +212,7 @@ export async function claimManagedQueue(
       startCount: options.limit,
       leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
       managed: true,
+      fair: options.fair === true,
     },
   );
   if (!query) return { rows: [], heldBackBy: null };
@@ -204,7 +248,7 @@ export async function queueOverview(): Promise<QueueOverview[]> {
      )
      SELECT n.queue, COALESCE(c.waiting, 0) AS waiting, COALESCE(c.running, 0) AS running,
             COALESCE(s.paused, false) AS paused, s.global_concurrency, s.rate_count,
-            s.rate_period_ms
+            s.rate_period_ms, COALESCE(s.fair_by_org, false) AS fair_by_org
      FROM (SELECT queue FROM counts UNION SELECT queue FROM bfdb_job_queues) n
      LEFT JOIN counts c USING (queue)
      LEFT JOIN bfdb_job_queues s USING (queue)

@@ -29,6 +29,7 @@ dbTest(
         paused: false,
         globalConcurrency: 3,
         rateLimit: null,
+        fairByOrg: false,
       },
     );
     await setQueueSettings("emails", {
@@ -40,6 +41,7 @@ dbTest(
       paused: true,
       globalConcurrency: 3,
       rateLimit: { count: 100, periodMs: 60_000 },
+      fairByOrg: false,
     }]);
     await setQueueSettings("emails", {
       paused: false,
@@ -56,6 +58,7 @@ dbTest(
         ["q", { rateLimit: { count: 0, periodMs: 1000 } }],
         ["q", { rateLimit: { count: 5, periodMs: 0 } }],
         ["q", { paused: "yes" }],
+        ["q", { fairByOrg: "on" }],
       ] as const
     ) {
       await assert.rejects(
@@ -70,6 +73,7 @@ dbTest(
       paused: false,
       globalConcurrency: null,
       rateLimit: null,
+      fairByOrg: false,
       waiting: 2,
       running: 0,
     }]);

@@ -277,14 +277,15 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
 
   /**
    * Claims up to `limit` jobs of `types` from a queue with settings (paused, a global
-   * concurrency or a rate limit), straight to running, within those settings exactly (see
-   * `claimManagedQueue`); says what held the claim back, if anything.
+   * concurrency or a rate limit, fair share between orgs), straight to running, within those
+   * settings exactly (see `claimManagedQueue`); `fair` takes orgs in turns. Says what held the
+   * claim back, if anything.
    */
   static async claimManaged(
     workerId: string,
     queue: string,
     types: readonly string[],
-    options: { limit: number; leaseMs?: number },
+    options: { limit: number; leaseMs?: number; fair?: boolean },
   ): Promise<
     { jobs: BfJob[]; heldBackBy: "paused" | "concurrency" | "rate" | null }
   > {

@@ -451,6 +451,7 @@ export class Worker {
       const claim = await BfJob.claimManaged(this.id, queue, types, {
         limit,
         leaseMs,
+        fair: this.#managed.get(queue)?.fairByOrg === true,
       });
       jobs.push(...claim.jobs);
       slots -= claim.jobs.length;

@@ -445,6 +445,12 @@ dbTest(
       env,
     );
     assert.equal(off.stdout, "emails: none\n");
+    const fair = await runBft(["queues", "set", "emails", "--fair", "on"], env);
+    assert.equal(fair.stdout, "emails: fair by org\n", fair.stderr);
+    assert.equal(
+      (await runBft(["queues", "set", "emails", "--fair", "off"], env)).stdout,
+      "emails: none\n",
+    );
     const json = JSON.parse(
       (await runBft(["queues", "list", "--json"], env)).stdout,
     );
@@ -456,7 +462,11 @@ dbTest(
 
     for (
       const [argv, message] of [
-        [["queues", "set", "emails"], /give --concurrency, --rate, or both/],
+        [["queues", "set", "emails"], /give --concurrency, --rate or --fair/],
+        [
+          ["queues", "set", "emails", "--fair", "yes"],
+          /--fair must be on or off/,
+        ],
         [
           ["queues", "set", "emails", "--rate", "100"],
           /--rate must be COUNT\/DURATION/,

@@ -8,7 +8,7 @@ import { describeLimits } from "@bfmono/infra/bft/queueArgs.ts";
 export const bftTask: BftTask = {
   name: "queues list",
   description:
-    "List queues: waiting, running, paused, concurrency and rate limits",
+    "List queues: waiting, running, paused, concurrency and rate limits, fairness",
   usage: "queues list [--json]",
   run: async (args) => {
     const { flags } = parseArgs(args, { boolean: ["json"], maxPositionals: 0 });

@@ -36,8 +36,8 @@ $$;
 -- the orgs after the cursor (wrapping round once) are taken in turn, at most `wanted` of them,
 -- each given an equal share; the share of an org that has fewer jobs due goes to the others, and
 -- orgs with nothing due (only later or other types) are passed over. The work per claim is
--- bounded (`budget` index probes), whatever the number of waiting jobs or orgs. Custom plans,
--- so every probe uses the queue's own partial index.
+-- bounded (`budget` statements, each reading at most `wanted` orgs), whatever the number of
+-- waiting jobs or orgs. Custom plans, so every statement uses the queue's own partial index.
 CREATE OR REPLACE FUNCTION bfdb_job_fair_pick(q text, types text[], wanted int)
   RETURNS TABLE (tid tid, n int, next_cursor text)
   LANGUAGE plpgsql VOLATILE
@@ -54,13 +54,17 @@ CREATE OR REPLACE FUNCTION bfdb_job_fair_pick(q text, types text[], wanted int)
     o text;
     wrapped boolean;
     level_done boolean;
+    upto text;
+    stretch text[];
+    need int;
     batches int := 0;
-    probes int := 0;
-    -- Index probes one claim may make: enough to pass over orgs with nothing due, bounded.
-    budget int := 4 * wanted + 32;
+    statements int := 0;
+    -- Statements one claim may run: enough to pass over orgs with nothing due, bounded.
+    budget int := 64;
     pass int;
     share int;
-    took int;
+    bonus int;
+    counts int[];
     r record;
     tids tid[] := '{}';
     turns bigint[] := '{}';
@@ -71,63 +75,84 @@ CREATE OR REPLACE FUNCTION bfdb_job_fair_pick(q text, types text[], wanted int)
     END IF;
     SELECT fair_cursor INTO start_after FROM bfdb_job_queues WHERE queue = q;
     next_start := start_after;
-    WHILE remaining > 0 AND levels < 16 AND probes < budget LOOP
+    WHILE remaining > 0 AND levels < 16 AND statements < budget LOOP
       SELECT j.priority INTO level FROM bfdb_jobs_active j
       WHERE j.status = 'available' AND j.queue = q AND (level IS NULL OR j.priority < level)
       ORDER BY j.priority DESC LIMIT 1;
       EXIT WHEN NOT FOUND;
       levels := levels + 1;
       -- The orgs of this level after the cursor, then from the start up to it, a claim's worth
-      -- at a time until the claim is full or every org of the level has had its turn.
+      -- at a time (one skip-scan statement each) until the claim is full or every org of the
+      -- level has had its turn.
       o := start_after;
+      upto := NULL;
       wrapped := start_after IS NULL;
       level_done := false;
-      WHILE remaining > 0 AND NOT level_done AND probes < budget LOOP
+      WHILE remaining > 0 AND NOT level_done AND statements < budget LOOP
         orgs := '{}';
-        WHILE cardinality(orgs) < remaining AND probes < budget LOOP
-          probes := probes + 1;
-          SELECT min(j.bf_oid) INTO o FROM bfdb_jobs_active j
-          WHERE j.status = 'available' AND j.queue = q AND j.priority = level
-            AND j.bf_oid > COALESCE(o, '');
-          IF o IS NULL THEN
-            level_done := wrapped;
-            EXIT WHEN wrapped;
-            wrapped := true;
-            CONTINUE;
+        LOOP
+          statements := statements + 1;
+          need := remaining - cardinality(orgs);
+          WITH RECURSIVE walk(org, step) AS (
+            SELECT (SELECT min(j.bf_oid) FROM bfdb_jobs_active j
+                    WHERE j.status = 'available' AND j.queue = q AND j.priority = level
+                      AND j.bf_oid > COALESCE(o, '')), 1
+            UNION ALL
+            SELECT (SELECT min(j.bf_oid) FROM bfdb_jobs_active j
+                    WHERE j.status = 'available' AND j.queue = q AND j.priority = level
+                      AND j.bf_oid > walk.org), walk.step + 1
+            FROM walk
+            WHERE walk.org IS NOT NULL AND walk.step < need
+              AND (upto IS NULL OR walk.org < upto)
+          )
+          SELECT COALESCE(array_agg(org ORDER BY step), '{}') INTO stretch FROM walk
+          WHERE org IS NOT NULL AND (upto IS NULL OR org <= upto);
+          orgs := orgs || stretch;
+          IF cardinality(stretch) = need THEN
+            o := stretch[need];
+            EXIT;
           END IF;
-          IF wrapped AND start_after IS NOT NULL AND o > start_after THEN
+          -- This stretch of orgs is used up: wrap round once, or the level is done.
+          IF wrapped THEN
             level_done := true;
             EXIT;
           END IF;
-          orgs := orgs || o;
+          wrapped := true;
+          o := NULL;
+          upto := start_after;
         END LOOP;
-        -- Equal shares; an org that could not fill its share drops out of the next pass.
+        -- Equal shares (the first few one more); an org that could not fill its share drops out
+        -- of the next pass, and its share goes to the others. One statement per pass.
         active := orgs;
         pass := 0;
-        WHILE remaining > 0 AND cardinality(active) > 0 LOOP
+        WHILE remaining > 0 AND cardinality(active) > 0 AND statements < budget LOOP
+          statements := statements + 1;
           pass := pass + 1;
-          share := ceil(remaining::numeric / cardinality(active));
-          still := '{}';
-          FOR i IN 1 .. cardinality(active) LOOP
-            EXIT WHEN remaining <= 0;
-            probes := probes + 1;
-            took := 0;
-            FOR r IN
+          share := remaining / cardinality(active);
+          bonus := remaining % cardinality(active);
+          counts := array_fill(0, ARRAY[cardinality(active)]);
+          FOR r IN
+            SELECT x.t, a.place FROM unnest(active) WITH ORDINALITY AS a(org, place)
+            CROSS JOIN LATERAL (
               SELECT j.ctid AS t FROM bfdb_jobs_active j
               WHERE j.status = 'available' AND j.queue = q AND j.priority = level
-                AND j.bf_oid = active[i] AND j.run_at <= now() AND j.type = ANY(types)
+                AND j.bf_oid = a.org AND j.run_at <= now() AND j.type = ANY(types)
                 AND j.ctid <> ALL(tids)
               ORDER BY j.run_at, j.bf_gid
-              LIMIT least(share, remaining)
+              LIMIT share + (a.place <= bonus)::int
               FOR UPDATE SKIP LOCKED
-            LOOP
-              took := took + 1;
-              tids := tids || r.t;
-              turns := turns || (levels * 1000000000000 + batches * 100000000 + pass * 10000 + took);
-              places := places || i;
-            END LOOP;
-            remaining := remaining - took;
-            IF took = share THEN
+            ) x
+          LOOP
+            counts[r.place] := counts[r.place] + 1;
+            tids := tids || r.t;
+            turns := turns || (levels * 1000000000000 + batches * 100000000 + pass * 10000
+                               + counts[r.place]);
+            places := places || r.place::int;
+          END LOOP;
+          still := '{}';
+          FOR i IN 1 .. cardinality(active) LOOP
+            remaining := remaining - counts[i];
+            IF counts[i] > 0 AND counts[i] = share + (i <= bonus)::int THEN
               still := still || active[i];
             END IF;
           END LOOP;

@@ -215,6 +215,28 @@ async function kindsToClaim(
   );
 }
 
+/** The most queues {@linkcode waitingQueues} lists. */
+export const MAX_DISCOVERED_QUEUES = 1000;
+
+/**
+ * The queues that have jobs waiting, by name: one index probe per queue (a skip scan of
+ * `bfdb_jobs_available`), so it costs the same whatever the number of waiting jobs.
+ */
+export async function waitingQueues(): Promise<string[]> {
+  const rows = await bfDb.query<{ queue: string }>(
+    `WITH RECURSIVE q(queue, n) AS (
+       SELECT (SELECT min(queue) FROM bfdb_jobs_active WHERE status = 'available'), 1
+       UNION ALL
+       SELECT (SELECT min(j.queue) FROM bfdb_jobs_active j
+               WHERE j.status = 'available' AND j.queue > q.queue), q.n + 1
+       FROM q WHERE q.queue IS NOT NULL AND q.n < $1::int
+     )
+     SELECT queue FROM q WHERE queue IS NOT NULL ORDER BY queue`,
+    [MAX_DISCOVERED_QUEUES],
+  );
+  return rows.map((row) => row.queue);
+}
+
 /**
  * The claim statement for `workerId` and these (queue, type) `kinds`, exactly as `claimJobs`
  * runs it (exported so tests and operators can EXPLAIN it), or null when nothing can match.

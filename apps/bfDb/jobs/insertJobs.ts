@@ -2,7 +2,11 @@ import { bfDb } from "../bfDb.ts";
 import type { BfRow } from "../classes/nodeRow.ts";
 import { DEFAULT_QUEUE } from "./claimJobs.ts";
 import { jobRowFromColumns } from "./jobColumns.ts";
-import { JOB_CHANNEL, type JobTransition } from "./jobStates.ts";
+import {
+  JOB_CHANNEL,
+  JOB_NOTICE_SQL,
+  type JobTransition,
+} from "./jobStates.ts";
 
 /** The transitions this file's SQL performs: none (it creates jobs, `available`). */
 export const performs: readonly JobTransition[] = [];
@@ -81,9 +85,10 @@ export async function insertJobs(
               COALESCE(NULLIF(run_at, '')::timestamptz, now()), max_attempts, payload::jsonb,
               extra, sort_value
        FROM ${source}
-       RETURNING bf_gid, type
+       RETURNING bf_gid, type, queue
      ), notified AS (
-       SELECT pg_notify($11, type) FROM (SELECT DISTINCT type FROM inserted) AS types
+       SELECT pg_notify($11, ${JOB_NOTICE_SQL})
+       FROM (SELECT DISTINCT type, queue FROM inserted) AS kinds
      )
      SELECT now() AS created_at, bfdb_iso(now()) AS default_run_at,
             ${

@@ -56,8 +56,27 @@ export const JOB_TABLE_OF: Record<JobStatus, string> = {
   cancelled: "bfdb_jobs_failed",
 };
 
-/** The NOTIFY channel job creation signals on; the payload is the job type. */
+/**
+ * The NOTIFY channel job creation signals on; the payload is the job's type and queue (see
+ * {@linkcode JOB_NOTICE_SQL}), or empty for "look again" without a job in particular.
+ */
 export const JOB_CHANNEL = "bfdb_jobs";
+
+/**
+ * A {@linkcode JOB_CHANNEL} payload built in SQL from columns `type` and `queue`: the type, a
+ * tab, the queue (neither may hold a control character, so the tab is unambiguous).
+ */
+export const JOB_NOTICE_SQL = "type || chr(9) || queue";
+
+/** Reads a {@linkcode JOB_CHANNEL} payload: the job's type and queue, when it names them. */
+export function parseJobNotice(
+  payload: string,
+): { type: string; queue: string | undefined } {
+  const tab = payload.indexOf("\t");
+  return tab < 0
+    ? { type: payload, queue: undefined }
+    : { type: payload.slice(0, tab), queue: payload.slice(tab + 1) };
+}
 
 /** The NOTIFY channel cancellations of held jobs signal on; the payload is the holder's worker id. */
 export const JOB_CANCEL_CHANNEL = "bfdb_job_cancels";

@@ -1,5 +1,6 @@
 import { bfDb } from "../bfDb.ts";
 import type { JobTransition } from "./jobStates.ts";
+import { ANY_QUEUE } from "./workerRegistry.ts";
 
 /** The transitions this file's SQL performs: none (it only reads). */
 export const performs: readonly JobTransition[] = [];
@@ -63,9 +64,12 @@ export async function jobStats(): Promise<JobStats> {
        FROM bfdb_jobs_active WHERE status = 'available' AND run_at <= now()
        GROUP BY 1, 2
      )
-     SELECT w.queue, w.type, w.available, w.age, l.type IS NOT NULL AS served
-     FROM waiting w LEFT JOIN live l USING (queue, type)
+     SELECT w.queue, w.type, w.available, w.age,
+            EXISTS (SELECT 1 FROM live l
+                    WHERE l.type = w.type AND l.queue IN (w.queue, $1)) AS served
+     FROM waiting w
      ORDER BY w.queue, w.type`,
+    [ANY_QUEUE],
   );
   const live = await bfDb.query<{ n: number }>(
     "SELECT count(*)::int AS n FROM bfdb_workers WHERE expires_at > now()",

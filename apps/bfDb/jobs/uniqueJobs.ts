@@ -12,6 +12,7 @@ import {
 import {
   JOB_CHANNEL,
   JOB_CLASS_NAME,
+  JOB_NOTICE_SQL,
   type JobTransition,
 } from "./jobStates.ts";
 import { getJob } from "./listJobs.ts";
@@ -166,6 +167,7 @@ export async function insertUniqueJob(
   }
   const field = INDEXED_FIELD[spec.scope];
   const extra = {
+    ...job.extra,
     uniqueKey: spec.key,
     uniqueScope: spec.scope,
     [field]: spec.key,
@@ -187,7 +189,7 @@ export async function insertUniqueJob(
          ${onConflict}
          RETURNING *, xmax = 0 AS inserted
        ), notified AS (
-         SELECT pg_notify($12, type) FROM written
+         SELECT pg_notify($12, ${JOB_NOTICE_SQL}) FROM written
        )
        SELECT ${
         jobColumnsOf("w")
@@ -206,6 +208,7 @@ export async function insertUniqueJob(
         JSON.stringify(extra),
         String(job.sortValue),
         JOB_CHANNEL,
+        JOB_NOTICE_SQL,
       ],
     );
     if (written) {
@@ -259,6 +262,7 @@ async function insertPeriodJob(
     ...job,
     bfGid,
     extra: {
+      ...job.extra,
       uniqueKey: spec.key,
       uniqueScope: "period",
       periodMs,

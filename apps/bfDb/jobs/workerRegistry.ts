@@ -18,6 +18,9 @@ export interface JobKind {
   type: string;
 }
 
+/** The queue of a registered kind that a worker serving every queue claims from. */
+export const ANY_QUEUE = "*";
+
 /** What a worker says about itself when it registers. */
 export interface WorkerRegistration {
   workerId: string;

@@ -27,8 +27,8 @@ export interface WorkerConfig {
   prefetch: number;
   /** How often to look for jobs when no NOTIFY arrives. */
   pollIntervalMs: number;
-  /** The queues this worker claims from (WORKER_QUEUES); default `default`. */
-  queues: string[];
+  /** The queues this worker claims from (WORKER_QUEUES); default `"every"`: every queue. */
+  queues: readonly string[] | "every";
   /** Per-queue slots of this worker (`emails=2` in WORKER_QUEUES). */
   queueSlots: Record<string, number>;
   /** How long running jobs may take to finish after SIGINT/SIGTERM. */
@@ -111,11 +111,11 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
 function queueList(
   env: Env,
   name: string,
-  fallback: readonly string[],
-): { queues: string[]; queueSlots: Record<string, number> } {
+  fallback: readonly string[] | "every",
+): { queues: readonly string[] | "every"; queueSlots: Record<string, number> } {
   const raw = env[name];
   if (raw === undefined || raw.trim() === "") {
-    return { queues: [...fallback], queueSlots: {} };
+    return { queues: fallback, queueSlots: {} };
   }
   const expected =
     "a comma-separated list of queue names (1-200 characters each, no control characters), each optionally =N slots (1-1000), e.g. default=10,emails=2";

@@ -1,7 +1,4 @@
-import {
-  DEFAULT_LEASE_MS,
-  DEFAULT_QUEUE,
-} from "@bfmono/apps/bfDb/jobs/claimJobs.ts";
+import { DEFAULT_LEASE_MS } from "@bfmono/apps/bfDb/jobs/claimJobs.ts";
 import { DEFAULT_RETENTION, type Retention } from "./duties/pruner.ts";
 
 /** The settings the worker loop itself uses. */
@@ -15,8 +12,11 @@ export interface WorkerLoopConfig {
   prefetch: number;
   /** How long finished jobs are kept. */
   retention: Retention;
-  /** The queues this worker claims from; default `default`. */
-  queues: readonly string[];
+  /**
+   * The queues this worker claims from; default `"every"`: every queue that has jobs, found as
+   * they are created (and re-read every second).
+   */
+  queues: readonly string[] | "every";
   /**
    * At most this many jobs of a queue at once in this worker (`WORKER_QUEUES=emails=2`); a
    * queue not named shares all of `concurrency`.
@@ -34,6 +34,6 @@ export const DEFAULT_LOOP_CONFIG: WorkerLoopConfig = {
   // Enough for ~40 ms of no-op jobs at full speed; the pacer claims far fewer for slower jobs.
   prefetch: 1000,
   retention: DEFAULT_RETENTION,
-  queues: [DEFAULT_QUEUE],
+  queues: "every",
   queueSlots: {},
 };

@@ -2,7 +2,13 @@ import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import {
   JOB_CANCEL_CHANNEL,
   JOB_CHANNEL,
+  parseJobNotice,
 } from "@bfmono/apps/bfDb/jobs/jobStates.ts";
+import {
+  DEFAULT_QUEUE,
+  MAX_DISCOVERED_QUEUES,
+  waitingQueues,
+} from "@bfmono/apps/bfDb/jobs/claimJobs.ts";
 import type { ReapOutcome } from "@bfmono/apps/bfDb/jobs/reapExpiredJobs.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 import {
@@ -11,6 +17,7 @@ import {
   type QueueSettings,
 } from "@bfmono/apps/bfDb/jobs/queueSettings.ts";
 import {
+  ANY_QUEUE,
   registerWorker,
   renewWorker,
   unregisterWorker,
@@ -92,6 +99,12 @@ export class Worker {
   #heldBack = false;
   /** Settings of the queues this worker serves that have any, by queue (refreshed every second). */
   #managed = new Map<string, QueueSettings>();
+  /**
+   * The queues claimed from: those configured, or, serving every queue, each queue seen with
+   * jobs since the start (kept once seen, so a queue that empties is claimed from at once when
+   * its next job comes).
+   */
+  #served: string[];
   readonly #maxUnsettled: number;
 
   constructor(options: StartWorkerOptions) {
@@ -111,6 +124,9 @@ export class Worker {
       queues: given.queues ?? DEFAULT_LOOP_CONFIG.queues,
       queueSlots: given.queueSlots ?? DEFAULT_LOOP_CONFIG.queueSlots,
     };
+    this.#served = this.config.queues === "every"
+      ? [DEFAULT_QUEUE]
+      : [...this.config.queues];
     this.logger = (options.logger ??
       createLogger({ service: "collector", environment: "development" }))
       .child({ workerId: this.id });
@@ -265,23 +281,27 @@ export class Worker {
       host: Deno.hostname(),
       pid: Deno.pid,
       concurrency: this.config.concurrency,
-      kinds: this.config.queues.flatMap((queue) =>
-        this.registry.types.map((type) => ({ queue, type }))
-      ),
+      kinds: (this.config.queues === "every" ? [ANY_QUEUE] : this.#served)
+        .flatMap((queue) =>
+          this.registry.types.map((type) => ({ queue, type }))
+        ),
       leaseMs: this.config.leaseMs,
     });
   }
 
   async #listen(): Promise<void> {
     const subscriptions: [string, (payload: string) => void][] = [
-      [JOB_CHANNEL, (type) => {
+      [JOB_CHANNEL, (payload) => {
+        const { type, queue } = parseJobNotice(payload);
+        if (queue !== undefined && !this.#serves(queue)) return;
+        if (queue !== undefined) this.#serve([queue]);
         if (type === "" || this.registry.get(type)) this.#poke();
       }],
       [JOB_CANCEL_CHANNEL, (workerId) => {
         if (workerId === this.id) void this.#abortCancelled("notification");
       }],
       [QUEUE_CHANNEL, (queue) => {
-        if (this.config.queues.includes(queue)) void this.#refreshQueues();
+        if (this.#serves(queue)) void this.#refreshQueues();
       }],
     ];
     const unlistens: Unlisten[] = [];
@@ -421,7 +441,8 @@ export class Worker {
     wanted: number,
     free: number,
   ): Promise<BfJob[]> {
-    const { queues, queueSlots, leaseMs } = this.config;
+    const { queueSlots, leaseMs } = this.config;
+    const queues = this.#served;
     const plain = queues.filter((q) =>
       !this.#managed.has(q) && queueSlots[q] === undefined
     );
@@ -483,10 +504,12 @@ export class Worker {
    */
   async #refreshQueues(): Promise<void> {
     const all = await listQueueSettings();
+    if (this.config.queues === "every") {
+      // A notice can be missed (a LISTEN connection lost); the re-read finds such queues.
+      this.#serve([...await waitingQueues(), ...all.map((s) => s.queue)]);
+    }
     const served = new Map(
-      all.filter((s) => this.config.queues.includes(s.queue)).map((
-        s,
-      ) => [s.queue, s]),
+      all.filter((s) => this.#serves(s.queue)).map((s) => [s.queue, s]),
     );
     const changed = JSON.stringify([...served]) !==
       JSON.stringify([...this.#managed]);
@@ -502,6 +525,30 @@ export class Worker {
       });
     }
     if (changed) this.#poke();
+  }
+
+  /** Whether this worker claims from `queue` (all of them, serving every queue). */
+  #serves(queue: string): boolean {
+    return this.config.queues === "every" || this.config.queues.includes(queue);
+  }
+
+  /** Serving every queue, adds `queues` to those claimed from; a new one wakes the claim loop. */
+  #serve(queues: readonly string[]): void {
+    if (this.config.queues !== "every") return;
+    const added = queues.filter((q) => !this.#served.includes(q));
+    if (added.length === 0) return;
+    if (this.#served.length + added.length > MAX_DISCOVERED_QUEUES) {
+      this.logger.warn(
+        "too many queues to serve them all; name them in WORKER_QUEUES",
+        {
+          served: this.#served.length,
+          limit: MAX_DISCOVERED_QUEUES,
+        },
+      );
+      return;
+    }
+    this.#served = [...this.#served, ...new Set(added)].sort();
+    this.#poke();
   }
 
   /** Starts buffered (claimed-ahead) jobs while slots are free; their start is written lazily. */

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { BfAuthToken } from "@bfmono/apps/bfDb/nodeTypes/BfAuthToken.ts";
-import { defineHandler } from "../worker/handler.ts";
+import { defineJob } from "../worker/jobDefinition.ts";
 import { defineSchedule } from "../worker/schedule.ts";
 
 /** The job type name. */
@@ -32,18 +32,24 @@ export const cleanupAuthTokensPayloadSchema = z.looseObject({
 });
 
 /**
- * Deletes expired tokens batch by batch until a batch comes back short, checking the signal
- * between batches; logs `expired auth tokens deleted` with the total.
+ * The `cleanup_auth_tokens` job type, for producers (its schedule enqueues it hourly).
  *
  * @example
  * ```ts
- * await BfJob.create({ type: "cleanup_auth_tokens", payload: {} }, CurrentViewer.system());
+ * await cleanupAuthTokens.enqueue({}, CurrentViewer.system());
  * ```
  */
-export const cleanupAuthTokensHandler = defineHandler({
+export const cleanupAuthTokens = defineJob({
   type: CLEANUP_AUTH_TOKENS,
   schema: cleanupAuthTokensPayloadSchema,
-  async process(payload, ctx) {
+});
+
+/**
+ * Deletes expired tokens batch by batch until a batch comes back short, checking the signal
+ * between batches; logs `expired auth tokens deleted` with the total.
+ */
+export const cleanupAuthTokensHandler = cleanupAuthTokens.handler(
+  async (payload, ctx) => {
     const batchSize = payload.batchSize ?? DEFAULT_CLEANUP_BATCH_SIZE;
     let deleted = 0;
     let batches = 0;
@@ -61,4 +67,4 @@ export const cleanupAuthTokensHandler = defineHandler({
     }
     ctx.logger.info("expired auth tokens deleted", { deleted, batches });
   },
-});
+);

@@ -1,11 +1,6 @@
 import type { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
-import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
-import { parseWithSchema } from "../worker/standardSchema.ts";
-import {
-  TRACK_USAGE,
-  type TrackUsageEvent,
-  trackUsagePayloadSchema,
-} from "./trackUsage.ts";
+import type { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
+import { type TrackUsageEvent, trackUsageJob } from "./trackUsage.ts";
 
 /**
  * Queues a PostHog event as a `track_usage` job instead of sending it inline: the memo's
@@ -26,8 +21,5 @@ export async function trackUsage(
   event: TrackUsageEvent,
   cv: CurrentViewer,
 ): Promise<BfJob> {
-  const payload = await parseWithSchema(TRACK_USAGE, trackUsagePayloadSchema, {
-    event,
-  });
-  return await BfJob.create({ type: TRACK_USAGE, payload }, cv);
+  return await trackUsageJob.enqueue({ event }, cv);
 }

@@ -6,7 +6,8 @@
  */
 import { z } from "zod";
 import { BfRecord } from "@bfmono/apps/bfDb/nodeTypes/BfRecord.ts";
-import { defineHandler, PermanentJobError } from "../worker/handler.ts";
+import { PermanentJobError } from "../worker/handler.ts";
+import { defineJob } from "../worker/jobDefinition.ts";
 import { canonicalJson, sha256Hex } from "./canonicalJson.ts";
 
 /** The job type name. */
@@ -28,17 +29,21 @@ export async function recordDigest(data: unknown): Promise<string> {
 }
 
 /**
- * Loads the record in the job's org, checks its type, and stores `processedAt` and `digest`.
+ * The `process_new_record` job type, for producers.
  *
  * @example
  * ```ts
- * await BfJob.create({ type: "process_new_record", payload: { record_id: record.id, record_type: "song" } }, cv);
+ * await processNewRecord.enqueue({ record_id: record.id, record_type: "song" }, cv);
  * ```
  */
-export const processNewRecordHandler = defineHandler({
+export const processNewRecord = defineJob({
   type: PROCESS_NEW_RECORD,
   schema: processNewRecordPayloadSchema,
-  async process(payload, ctx) {
+});
+
+/** Loads the record in the job's org, checks its type, and stores `processedAt` and `digest`. */
+export const processNewRecordHandler = processNewRecord.handler(
+  async (payload, ctx) => {
     const id = String(payload.record_id);
     const record = await BfRecord.find(ctx.cv, id);
     if (!record) {
@@ -73,4 +78,4 @@ export const processNewRecordHandler = defineHandler({
     await record.save();
     ctx.logger.info("record processed", fields);
   },
-});
+);

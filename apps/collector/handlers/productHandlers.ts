@@ -1,18 +1,14 @@
 import type { Logger } from "@bfmono/packages/logger/logger.ts";
 import type { JobHandler } from "../worker/handler.ts";
 import type { ScheduleDefinition } from "../worker/schedule.ts";
+import { cleanupAuthTokensSchedule } from "./cleanupAuthTokens.ts";
 import {
-  cleanupAuthTokensHandler,
-  cleanupAuthTokensSchedule,
-} from "./cleanupAuthTokens.ts";
-import { processNewRecordHandler } from "./processNewRecord.ts";
-import { createTrackUsageHandler, TRACK_USAGE } from "./trackUsage.ts";
+  JOB_TYPES,
+  type JobTypeEntry,
+  type ProductSettings,
+} from "./jobTypes.ts";
 
-/** What the product's handlers need to know: where PostHog is, if anywhere. */
-export interface ProductSettings {
-  posthogHost?: string;
-  posthogApiKey?: string;
-}
+export type { ProductSettings };
 
 /** The handlers a worker runs, their schedules, and the types left unclaimed for want of settings. */
 export interface ProductHandlers {
@@ -30,9 +26,9 @@ export const PRODUCT_SCHEDULES: readonly ScheduleDefinition[] = [
 ];
 
 /**
- * The worker's handlers: `process_new_record`, `cleanup_auth_tokens`, and `track_usage` when
- * `POSTHOG_HOST` and `POSTHOG_API_KEY` are both set; otherwise `track_usage` is listed in
- * `disabled` and, when `log` is given, one info line says why.
+ * The worker's handlers: every type in `jobTypes` (default {@linkcode JOB_TYPES}) whose
+ * settings are there; a type left without them is listed in `disabled` and, when `log` is
+ * given, one info line says why (for `track_usage`: `POSTHOG_HOST` and `POSTHOG_API_KEY`).
  *
  * @example
  * ```ts
@@ -43,26 +39,25 @@ export const PRODUCT_SCHEDULES: readonly ScheduleDefinition[] = [
 export function productHandlers(
   settings: ProductSettings,
   log?: Logger,
+  jobTypes: readonly JobTypeEntry[] = JOB_TYPES,
 ): ProductHandlers {
-  const handlers: JobHandler[] = [
-    processNewRecordHandler,
-    cleanupAuthTokensHandler,
-  ];
+  const handlers: JobHandler[] = [];
   const disabled: string[] = [];
-  if (settings.posthogHost && settings.posthogApiKey) {
-    handlers.push(
-      createTrackUsageHandler({
-        host: settings.posthogHost,
-        apiKey: settings.posthogApiKey,
-      }),
-    );
-  } else {
-    disabled.push(TRACK_USAGE);
-    log?.info("handler disabled", {
-      handler: TRACK_USAGE,
-      reason:
-        "POSTHOG_HOST and POSTHOG_API_KEY are not both set; track_usage jobs stay queued",
-    });
+  for (const entry of jobTypes) {
+    if (!("configure" in entry)) {
+      handlers.push(entry);
+      continue;
+    }
+    const configured = entry.configure(settings);
+    if ("disabled" in configured) {
+      disabled.push(entry.type);
+      log?.info("handler disabled", {
+        handler: entry.type,
+        reason: configured.disabled,
+      });
+    } else {
+      handlers.push(configured);
+    }
   }
   return { handlers, schedules: [...PRODUCT_SCHEDULES], disabled };
 }

@@ -9,11 +9,8 @@
  * @module
  */
 import { z } from "zod";
-import {
-  defineHandler,
-  type JobHandler,
-  PermanentJobError,
-} from "../worker/handler.ts";
+import { type JobHandler, PermanentJobError } from "../worker/handler.ts";
+import { defineJob } from "../worker/jobDefinition.ts";
 
 /** One analytics event, as producers describe it (the memo's `event`). */
 export const trackUsageEventSchema = z.object({
@@ -34,6 +31,12 @@ export type TrackUsageEvent = z.input<typeof trackUsageEventSchema>;
 
 /** The job type name. */
 export const TRACK_USAGE = "track_usage";
+
+/** The `track_usage` job type, for producers (see also `trackUsage` in enqueueTrackUsage.ts). */
+export const trackUsageJob = defineJob({
+  type: TRACK_USAGE,
+  schema: trackUsagePayloadSchema,
+});
 
 /** Where and how to reach PostHog. */
 export interface TrackUsageOptions {
@@ -76,10 +79,8 @@ export function createTrackUsageHandler(
     );
   }
 
-  return defineHandler({
-    type: TRACK_USAGE,
-    schema: trackUsagePayloadSchema,
-    async process({ event }, ctx) {
+  return trackUsageJob.handler(
+    async ({ event }, ctx) => {
       const body = {
         api_key: apiKey,
         event: event.event,
@@ -123,7 +124,7 @@ export function createTrackUsageHandler(
       if (isRetryable(response.status)) throw new Error(message);
       throw new PermanentJobError(message);
     },
-  });
+  );
 }
 
 /** 5xx, 429 (rate limited) and 408 (request timeout) may pass on retry; other 4xx will not. */

@@ -66,6 +66,11 @@ export function snooze(ms: number): JobSnooze {
 export interface JobHandler<S extends StandardSchemaV1 = StandardSchemaV1> {
   type: string;
   schema: S;
+  /**
+   * The queue its type's jobs go to by default (from its `defineJob`); a worker whose
+   * WORKER_QUEUES leaves it out warns at start that it will not run them.
+   */
+  queue?: string;
   /** Runs the job; what it returns (JSON-serializable, at most 256 KB) is stored as its `result`. */
   process(payload: InferOutput<S>, ctx: JobContext): unknown;
 }

@@ -202,6 +202,18 @@ export class Worker {
 
   /** Starts listening, the maintenance duties and the claim loop. */
   async start(): Promise<void> {
+    const queues = this.config.queues;
+    if (queues !== "every") {
+      for (const type of this.registry.types) {
+        const queue = this.registry.get(type)!.queue;
+        if (queue !== undefined && !queues.includes(queue)) {
+          this.logger.warn(
+            "handler's queue not served: its jobs wait for another worker",
+            { type, queue, served: queues },
+          );
+        }
+      }
+    }
     await this.#listen();
     await this.#register().catch((error) =>
       this.#databaseError("register", error)

@@ -5,14 +5,24 @@ import { dbTest } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
 import { PermanentJobError } from "../worker/handler.ts";
 import { PayloadValidationError } from "../worker/standardSchema.ts";
 import { canonicalJson, sha256Hex } from "./canonicalJson.ts";
-import { processNewRecordHandler, recordDigest } from "./processNewRecord.ts";
+import {
+  processNewRecord,
+  processNewRecordHandler,
+  recordDigest,
+} from "./processNewRecord.ts";
+import {
+  assertEnqueued,
+  drainJobs,
+  jobTest,
+  performJob,
+} from "../testing/jobTesting.ts";
 import {
   createTestContext,
   runHandler,
   testViewer,
 } from "../testing/testContext.ts";
 
-dbTest(
+jobTest(
   "process_new_record marks the record processed with a digest of its data",
   async () => {
     const cv = testViewer();
@@ -23,14 +33,10 @@ dbTest(
       record_type: "song",
       metadata: { source: "upload" },
     };
-    const { ctx, logs } = await createTestContext({
-      type: "process_new_record",
-      payload,
-      cv,
-    });
 
-    await runHandler(processNewRecordHandler, payload, ctx);
+    const run = await performJob(processNewRecordHandler, payload, { cv });
 
+    assert.equal(run.status, "completed");
     const stored = await BfRecord.findX(cv, record.id);
     assert.equal(stored.props.recordType, "song");
     assert.deepEqual(stored.props.data, data);
@@ -40,11 +46,41 @@ dbTest(
     );
     assert.equal(stored.props.digest, await sha256Hex(canonicalJson(data)));
     assert.match(stored.props.digest ?? "", /^[0-9a-f]{64}$/);
-    const line = logs.find((l) => l.msg === "record processed");
+    const line = run.logs.find((l) => l.msg === "record processed");
     assert.ok(line);
-    assert.equal(line.jobId, ctx.jobId);
+    assert.equal(line.jobId, run.job.id);
     assert.equal(line.recordId, record.id);
     assert.deepEqual(line.metadata, { source: "upload" });
+  },
+);
+
+jobTest(
+  "process_new_record: enqueued with the record in one transaction, both or neither",
+  async () => {
+    const cv = testViewer();
+    const record = await bfDb.transaction(async () => {
+      const record = await BfRecord.create({ data: { n: 1 } }, cv);
+      await processNewRecord.enqueue({ record_id: record.id }, cv);
+      return record;
+    });
+    await assertEnqueued({
+      type: "process_new_record",
+      payload: { record_id: record.id },
+      org: cv.orgId,
+    });
+    await assert.rejects(
+      bfDb.transaction(async () => {
+        const doomed = await BfRecord.create({ data: { n: 2 } }, cv);
+        await processNewRecord.enqueue({ record_id: doomed.id }, cv);
+        throw new Error("the request failed after both writes");
+      }),
+      /request failed/,
+    );
+    const drained = await drainJobs();
+    assert.deepEqual(drained.completed.map((j) => j.props.payload), [{
+      record_id: record.id,
+    }]);
+    assert.equal(drained.failed.length, 0);
   },
 );
 
@@ -155,24 +191,19 @@ dbTest(
   },
 );
 
-dbTest("process_new_record: another org's record is not visible", async () => {
+jobTest("process_new_record: another org's record is not visible", async () => {
   const owner = testViewer("org_owner");
   const record = await BfRecord.create({
     recordType: "song",
     data: { secret: true },
   }, owner);
-  const payload = { record_id: record.id, record_type: "song" };
-  const { ctx } = await createTestContext({
-    type: "process_new_record",
-    payload,
-    cv: testViewer("org_other"),
-  });
-  await assert.rejects(
-    runHandler(processNewRecordHandler, payload, ctx),
-    (error: Error) =>
-      error instanceof PermanentJobError &&
-      error.message.includes('not found in org "org_other_'),
+  const run = await performJob(
+    processNewRecordHandler,
+    { record_id: record.id, record_type: "song" },
+    { cv: testViewer("org_other") },
   );
+  assert.equal(run.status, "failed", "permanent: no retry can help");
+  assert.match(run.error ?? "", /not found in org "org_other_/);
   const untouched = await BfRecord.findX(owner, record.id);
   assert.equal(untouched.props.processedAt, undefined);
   assert.equal(untouched.props.digest, undefined);

@@ -275,21 +275,32 @@ dbTest("a failing transaction does not disturb a concurrent one", async () => {
 });
 
 dbTest(
-  "bfDb.query without a backend explains what to do",
-  async ({ backend }) => {
+  "without a backend, bfDb opens the environment's database on first use",
+  async ({ backend, url }) => {
     const saved = bfDb.backend;
     assert.equal(saved, backend);
+    const savedUrl = Deno.env.get("DATABASE_URL");
+    Deno.env.set("DATABASE_URL", url);
     bfDb.use(undefined as never);
     try {
       assert.equal(bfDb.isReady, false);
-      assert.throws(() => bfDb.backend, /bfDb.use/);
-      assert.throws(() => bfDb.query("SELECT 1"), /bfDb.use/);
+      assert.throws(() => bfDb.backend, /bfDb.ready\(\).*bfDb.use/);
+      const rows = await bfDb.query<{ one: number }>("SELECT 1 AS one");
+      assert.equal(rows[0].one, 1);
+      assert.notEqual(
+        bfDb.backend,
+        saved,
+        "a backend of its own, from DATABASE_URL",
+      );
+      assert.equal(bfDb.backend.kind, "postgres");
+      assert.equal(await bfDb.ready(), bfDb.backend, "opened once");
     } finally {
+      await bfDb.close();
+      if (savedUrl === undefined) Deno.env.delete("DATABASE_URL");
+      else Deno.env.set("DATABASE_URL", savedUrl);
       bfDb.use(saved);
     }
     assert.equal(bfDb.isReady, true);
-    const rows = await bfDb.query<{ one: number }>("SELECT 1 AS one");
-    assert.equal(rows[0].one, 1);
   },
 );
 

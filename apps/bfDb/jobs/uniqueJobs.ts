@@ -208,7 +208,6 @@ export async function insertUniqueJob(
         JSON.stringify(extra),
         String(job.sortValue),
         JOB_CHANNEL,
-        JOB_NOTICE_SQL,
       ],
     );
     if (written) {

@@ -344,14 +344,14 @@ dbTest(
       });
       await waitFor(
         () =>
-          listener.messages.includes("committed.one") &&
-          listener.messages.includes("committed.two"),
+          listener.messages.includes("committed.one\tdefault") &&
+          listener.messages.includes("committed.two\tdefault"),
         "job notifications",
       );
       assert.deepEqual(listener.messages.slice(0, 2), ["ready", "while-open"]);
       assert.deepEqual(
         [...listener.messages.slice(2)].sort(),
-        ["committed.one", "committed.two"],
+        ["committed.one\tdefault", "committed.two\tdefault"],
       );
       for (const job of created) {
         const seen = await listener.backend.query<{ status: string }>(
@@ -363,7 +363,7 @@ dbTest(
       // Outside a transaction, create notifies at once (its statement commits on its own).
       await BfJob.create({ type: "autocommit", payload: {} }, TEST_CV);
       await waitFor(
-        () => listener.messages.includes("autocommit"),
+        () => listener.messages.includes("autocommit\tdefault"),
         "autocommit notify",
       );
     } finally {

@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import type { BfDbBackend, QueryRunner, Row, Unlisten } from "./BfDbBackend.ts";
+import { installDriverGuard } from "./driverRejections.ts";
 
 /** Options for a PostgreSQL backend. */
 export interface PostgresBackendOptions {
@@ -9,6 +10,8 @@ export interface PostgresBackendOptions {
   onNotice?: (notice: unknown) => void;
   /** How long one connection attempt may take, handshake included; defaults to 10 s. */
   connectTimeoutMs?: number;
+  /** Idle connections close after this many seconds (and let the process exit); default 60. */
+  idleTimeoutSeconds?: number;
 }
 
 type Sql = ReturnType<typeof postgres>;
@@ -47,11 +50,12 @@ export class PostgresBackend implements BfDbBackend {
   readonly #runner: QueryRunner;
 
   constructor(databaseUrl: string, options: PostgresBackendOptions = {}) {
+    installDriverGuard();
     this.#sql = postgres(databaseUrl, {
       max: options.maxConnections ?? 10,
       onnotice: options.onNotice ?? (() => {}),
       connect_timeout: (options.connectTimeoutMs ?? 10_000) / 1000,
-      idle_timeout: 60,
+      idle_timeout: options.idleTimeoutSeconds ?? 60,
       backoff: reconnectDelaySeconds,
     });
     this.#runner = runnerFor(this.#sql);

@@ -8,7 +8,7 @@ import {
 import { EmbeddedDatabaseBusyError } from "@bfmono/apps/bfDb/storage/PgliteBackend.ts";
 import { createLogger, type Logger } from "@bfmono/packages/logger/logger.ts";
 import { ConfigError, loadConfig, type WorkerConfig } from "./config.ts";
-import { guardDriverRejections } from "./driverRejections.ts";
+import { installDriverGuard } from "@bfmono/apps/bfDb/storage/driverRejections.ts";
 import {
   findLiveEmbeddedWorker,
   removeWorkerFile,
@@ -86,7 +86,7 @@ export async function runWorkerProcess(
     graceMs: config.shutdownGraceMs,
     shutdown,
   });
-  const unguard = guardDriverRejections(logger);
+  installDriverGuard(logger);
 
   try {
     let backend: BfDbBackend | null;
@@ -140,7 +140,6 @@ export async function runWorkerProcess(
     logger.info("worker exited cleanly");
     return 0;
   } finally {
-    unguard();
     uninstallSignals();
   }
 }

@@ -202,6 +202,8 @@ export class Worker {
 
   /** Starts listening, the maintenance duties and the claim loop. */
   async start(): Promise<void> {
+    // An application that never called bfDb.use gets the environment's database.
+    await bfDb.ready();
     const queues = this.config.queues;
     if (queues !== "every") {
       for (const type of this.registry.types) {

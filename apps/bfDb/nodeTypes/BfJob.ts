@@ -1,3 +1,4 @@
+import { currentTraceCarrier } from "@bfmono/packages/tracing/jobTrace.ts";
 import { bfDb } from "../bfDb.ts";
 import {
   BfNode,
@@ -160,6 +161,9 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
     cv: CurrentViewer,
   ): Promise<InstanceType<C>[]> {
     const now = Date.now();
+    // The producer's span, for the run's span to link to; undefined (nothing stored) without
+    // an OpenTelemetry SDK.
+    const trace = currentTraceCarrier();
     const prepared = inputs.map((input) => {
       const { unique, ...rest } = (input ?? {}) as unknown as BfJobInput;
       return {
@@ -168,6 +172,7 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
           bfGid: generateGid(now, "job"),
           sortValue: now,
           props: checkJobInput(rest as BfJobInput),
+          extra: trace && { trace },
         },
       };
     });
@@ -224,10 +229,12 @@ export class BfJob extends BfNode<InferProps<typeof BfJob>> {
     cv: CurrentViewer,
   ): Promise<{ id: string; job: BfJob | null }[]> {
     const now = Date.now();
+    const trace = currentTraceCarrier();
     const rows = await Promise.all(items.map(async (item) => ({
       bfGid: await gidFromKey(item.key),
       sortValue: now,
       props: checkJobInput(item.input),
+      extra: trace && { trace },
       keyExpiresAt: item.keyExpiresAt,
     })));
     const inserted = new Map(

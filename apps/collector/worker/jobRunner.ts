@@ -2,6 +2,8 @@ import { storableJson } from "@bfmono/apps/bfDb/classes/jsonValue.ts";
 import { MAX_SNOOZES } from "@bfmono/apps/bfDb/jobs/snoozeJobs.ts";
 import type { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 import type { Logger } from "@bfmono/packages/logger/logger.ts";
+import { withJobSpan } from "@bfmono/packages/tracing/jobTrace.ts";
+import { type Span, SpanStatusCode } from "@opentelemetry/api";
 import { JobAbort } from "./abortReasons.ts";
 import { type JobHandler, JobSnooze, PermanentJobError } from "./handler.ts";
 import { ProgressReporter } from "./progressReporter.ts";
@@ -28,14 +30,50 @@ export type ProgressWriter = (json: string) => Promise<void>;
 
 /**
  * Validates the payload and runs the handler until it settles or its signal fires; a progress
- * value still waiting is written before this resolves, so the settle comes after it.
+ * value still waiting is written before this resolves, so the settle comes after it. The run is
+ * an OpenTelemetry span `job <type>` linked to the producer's span (see `jobTrace.ts`), a no-op
+ * without an SDK.
  */
-export async function runJob(
+export function runJob(
   job: BfJob,
   handler: JobHandler,
   logger: Logger,
   signal: AbortSignal,
   writeProgress: ProgressWriter = () => Promise.resolve(),
+): Promise<JobOutcome> {
+  return withJobSpan(
+    job.props.type,
+    (job.props as Record<string, unknown>).trace,
+    {
+      "job.id": job.id,
+      "job.type": job.props.type,
+      "job.queue": job.props.queue,
+      "job.attempt": job.props.attempts,
+      "job.org": job.cv.orgId,
+    },
+    async (span) => {
+      const outcome = await runTraced(
+        job,
+        handler,
+        logger,
+        signal,
+        writeProgress,
+        span,
+      );
+      recordOutcome(span, outcome, signal);
+      return outcome;
+    },
+  );
+}
+
+/** `runJob` inside its span; a handler's error is recorded on `span` as it is caught. */
+async function runTraced(
+  job: BfJob,
+  handler: JobHandler,
+  logger: Logger,
+  signal: AbortSignal,
+  writeProgress: ProgressWriter,
+  span: Span,
 ): Promise<JobOutcome> {
   const progress = new ProgressReporter(writeProgress);
   try {
@@ -70,9 +108,33 @@ export async function runJob(
     }
     const permanent = error instanceof PermanentJobError ||
       error instanceof PayloadValidationError;
+    if (error instanceof Error) span.recordException(error);
     return { kind: "failed", error: describeError(error), permanent };
   } finally {
     await progress.close();
+  }
+}
+
+/**
+ * Sets `job.outcome` on the run's span, with `job.abort` when the signal ended the run
+ * (interrupted, or failed by the timeout); a failure gets status ERROR with its message.
+ */
+function recordOutcome(
+  span: Span,
+  outcome: JobOutcome,
+  signal: AbortSignal,
+): void {
+  if (!span.isRecording()) return;
+  span.setAttribute("job.outcome", outcome.kind);
+  if (outcome.kind === "interrupted") {
+    span.setAttribute("job.abort", outcome.abort.kind);
+  }
+  if (outcome.kind === "failed") {
+    if (signal.aborted && signal.reason instanceof JobAbort) {
+      span.setAttribute("job.abort", signal.reason.kind);
+    }
+    span.setAttribute("job.permanent", outcome.permanent);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error });
   }
 }
 

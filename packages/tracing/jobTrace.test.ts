@@ -1,19 +1,8 @@
 // The job trace helpers on their own: what a carrier may look like, what a run's span links to,
 // and that without an SDK both ends are no-ops.
 import assert from "node:assert/strict";
-import {
-  context,
-  propagation,
-  SpanStatusCode,
-  trace,
-} from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+import { context, SpanStatusCode, trace } from "@opentelemetry/api";
+import { registerInMemoryTracing } from "./testing/inMemoryTracing.ts";
 import {
   currentTraceCarrier,
   traceCarrierOf,
@@ -24,26 +13,7 @@ const TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
 const SPAN_ID = "b7ad6b7169203331";
 const TRACEPARENT = `00-${TRACE_ID}-${SPAN_ID}-01`;
 
-function registerTracing() {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  trace.setGlobalTracerProvider(provider);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  context.setGlobalContextManager(
-    new AsyncLocalStorageContextManager().enable(),
-  );
-  return {
-    exporter,
-    async [Symbol.asyncDispose]() {
-      trace.disable();
-      propagation.disable();
-      context.disable();
-      await provider.shutdown();
-    },
-  };
-}
+const registerTracing = registerInMemoryTracing;
 
 Deno.test("traceCarrierOf keeps a carrier's shape and nothing else", () => {
   assert.deepEqual(traceCarrierOf({ traceparent: TRACEPARENT }), {

@@ -8,7 +8,8 @@ export const sendWelcomeEmail = defineJob({
 });
 
 export const sendWelcomeEmailHandler = sendWelcomeEmail.handler(
-  async ({ to, name }, ctx) => {
+  ({ to, name }, ctx) => {
+    // A real handler calls a mailer here, keyed by ctx.jobId so a retry sends once.
     ctx.logger.info("welcome email sent", { to, name });
     return { sentTo: to };
   },

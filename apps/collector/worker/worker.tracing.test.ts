@@ -5,21 +5,16 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import {
-  context,
-  propagation,
   type SpanContext,
   SpanKind,
   SpanStatusCode,
   trace,
 } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import {
-  BasicTracerProvider,
+import type {
   InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
+  ReadableSpan,
 } from "@opentelemetry/sdk-trace-base";
+import { registerInMemoryTracing } from "@bfmono/packages/tracing/testing/inMemoryTracing.ts";
 import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 import { dbTest } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
@@ -31,29 +26,7 @@ import { waitFor } from "../../bfDb/testing/waitFor.ts";
 
 const cv = CurrentViewer.forOrg("org_worker_tracing", "person_producer");
 
-/** An OpenTelemetry SDK registered as the API's globals until disposed. */
-function registerTracing() {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  assert.ok(trace.setGlobalTracerProvider(provider));
-  assert.ok(propagation.setGlobalPropagator(new W3CTraceContextPropagator()));
-  assert.ok(
-    context.setGlobalContextManager(
-      new AsyncLocalStorageContextManager().enable(),
-    ),
-  );
-  return {
-    exporter,
-    async [Symbol.asyncDispose]() {
-      trace.disable();
-      propagation.disable();
-      context.disable();
-      await provider.shutdown();
-    },
-  };
-}
+const registerTracing = registerInMemoryTracing;
 
 /** Runs `fn` inside a fresh producer span; returns what it returned and the span's context. */
 async function inProducerSpan<T>(

@@ -106,7 +106,7 @@ Deno.test({
             '{"role": "made"}', 3)`,
       );
 
-      assert.deepEqual(await migrate(backend), [4, 5, 6, 7]);
+      assert.deepEqual(await migrate(backend), [4, 5, 6, 7, 8]);
 
       const place = async (id: string) => {
         const [row] = await bfDb.query<{ part: string }>(

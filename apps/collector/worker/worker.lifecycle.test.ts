@@ -5,7 +5,10 @@ import { z } from "zod";
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
-import { liveWorkers } from "@bfmono/apps/bfDb/jobs/workerRegistry.ts";
+import {
+  ANY_QUEUE,
+  liveWorkers,
+} from "@bfmono/apps/bfDb/jobs/workerRegistry.ts";
 import { dbTest } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
 import { JobAbort } from "./abortReasons.ts";
 import { defineHandler } from "./handler.ts";
@@ -170,7 +173,8 @@ dbTest(
       assert.equal(entry.workerId, w.worker.id);
       assert.equal(entry.concurrency, 2);
       assert.equal(entry.pid, Deno.pid);
-      assert.deepEqual(entry.kinds, [{ queue: "default", type: "registered" }]);
+      // A worker without WORKER_QUEUES serves every queue ("*").
+      assert.deepEqual(entry.kinds, [{ queue: ANY_QUEUE, type: "registered" }]);
       await BfJob.create({ type: "registered", payload: {} }, cv);
       // Renewed past its 1.5 s lease, with the running count.
       await waitFor(async () => {

@@ -170,3 +170,45 @@ CREATE OR REPLACE FUNCTION bfdb_job_fair_pick(q text, types text[], wanted int)
       SELECT p.t, (row_number() OVER (ORDER BY p.turn, p.place))::int, next_start
       FROM unnest(tids, turns, places) AS p(t, turn, place);
   END $$;
+
+-- A claim held back by both limits says which one bound it: the rate, when its window leaves
+-- less room than the concurrency does (007 named whichever limit it checked first).
+CREATE OR REPLACE FUNCTION bfdb_job_queue_room(q text, wanted int)
+  RETURNS TABLE (room int, at timestamptz, held_back text)
+  LANGUAGE plpgsql VOLATILE AS $$
+  DECLARE
+    s bfdb_job_queues%ROWTYPE;
+    n int;
+  BEGIN
+    SELECT * INTO s FROM bfdb_job_queues WHERE queue = q FOR UPDATE;
+    room := wanted;
+    at := date_trunc('milliseconds', clock_timestamp());
+    held_back := NULL;
+    IF NOT FOUND THEN
+      RETURN NEXT;
+      RETURN;
+    END IF;
+    IF s.paused THEN
+      room := 0;
+      held_back := 'paused';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+    IF s.global_concurrency IS NOT NULL THEN
+      SELECT count(*) INTO n FROM bfdb_jobs_active
+      WHERE status IN ('claimed', 'running') AND queue = q;
+      IF s.global_concurrency - n < room THEN
+        room := greatest(0, s.global_concurrency - n);
+        held_back := 'concurrency';
+      END IF;
+    END IF;
+    IF s.rate_count IS NOT NULL THEN
+      SELECT count(*) INTO n FROM unnest(s.recent_starts) t
+      WHERE t > at - s.rate_period_ms * interval '1 millisecond';
+      IF s.rate_count - n < room THEN
+        room := greatest(0, s.rate_count - n);
+        held_back := 'rate';
+      END IF;
+    END IF;
+    RETURN NEXT;
+  END $$;

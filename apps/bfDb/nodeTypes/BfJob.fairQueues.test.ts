@@ -210,3 +210,36 @@ Deno.test({
     }
   },
 });
+
+dbTest(
+  "a fair queue keeps its other limits: concurrency caps the turns, the rate window counts them",
+  async () => {
+    await enqueue("org_a", 10);
+    await enqueue("org_b", 10);
+    await setQueueSettings("shared", {
+      fairByOrg: true,
+      globalConcurrency: 4,
+      rateLimit: { count: 6, periodMs: 60_000 },
+    });
+    const first = await BfJob.claimManaged("w", "shared", ["t"], {
+      limit: 10,
+      fair: true,
+    });
+    assert.deepEqual(countsOf(first.jobs.map((j) => j.cv.orgId)), {
+      org_a: 2,
+      org_b: 2,
+    });
+    assert.equal(first.heldBackBy, "concurrency");
+    for (const job of first.jobs) assert.equal(await job.complete(), true);
+    const second = await BfJob.claimManaged("w", "shared", ["t"], {
+      limit: 10,
+      fair: true,
+    });
+    assert.equal(second.jobs.length, 2, "6 starts in the window, 4 used");
+    assert.equal(second.heldBackBy, "rate");
+    assert.deepEqual(countsOf(second.jobs.map((j) => j.cv.orgId)), {
+      org_a: 1,
+      org_b: 1,
+    });
+  },
+);

@@ -8,6 +8,7 @@ import {
 import { EmbeddedDatabaseBusyError } from "@bfmono/apps/bfDb/storage/PgliteBackend.ts";
 import {
   ConfigError,
+  dashboardTokenFromEnv,
   databaseUrlFromEnv,
   embeddedDataDirFromEnv,
 } from "@bfmono/apps/collector/process/config.ts";
@@ -39,7 +40,9 @@ export async function withOperator(
     const workerFile = workerFilePath(embeddedDataDir);
     if (!databaseUrl) {
       const worker = await findLiveEmbeddedWorker(workerFile);
-      if (worker) return await fn(httpOperatorCommands(worker));
+      if (worker) {
+        return await fn(httpOperatorCommands(worker, dashboardTokenFromEnv()));
+      }
     }
     let backend: Awaited<ReturnType<typeof openBackendOrWorker>>;
     try {
@@ -70,7 +73,7 @@ export async function withOperator(
       return 1;
     }
     if (typeof backend === "string") {
-      return await fn(httpOperatorCommands(backend));
+      return await fn(httpOperatorCommands(backend, dashboardTokenFromEnv()));
     }
     try {
       bfDb.use(backend);

@@ -1,7 +1,13 @@
 import { type OperatorCommands, OperatorError } from "./operatorCommands.ts";
 
-/** Operator commands sent to a live worker's HTTP port (how the CLI reaches the embedded database). */
-export function httpOperatorCommands(baseUrl: string): OperatorCommands {
+/**
+ * Operator commands sent to a live worker's HTTP port (how the CLI reaches the embedded
+ * database), with `token` (DASHBOARD_TOKEN) as the bearer when the worker wants one.
+ */
+export function httpOperatorCommands(
+  baseUrl: string,
+  token?: string,
+): OperatorCommands {
   async function call<T>(
     method: "GET" | "POST",
     path: string,
@@ -9,7 +15,10 @@ export function httpOperatorCommands(baseUrl: string): OperatorCommands {
   ): Promise<T> {
     const response = await fetch(new URL(path, baseUrl), {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers: {
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });

@@ -6,6 +6,7 @@ import {
 } from "@bfmono/packages/duration/duration.ts";
 import type { Retention } from "../worker/duties/pruner.ts";
 import { DEFAULT_LOOP_CONFIG } from "../worker/loopConfig.ts";
+import type { OperatorAccess } from "./operatorAccess.ts";
 
 /** The worker's settings, read from the environment and validated at start. */
 export interface WorkerConfig {
@@ -36,6 +37,8 @@ export interface WorkerConfig {
   logLevel: "debug" | "info" | "warn" | "error";
   /** How long finished jobs are kept (JOB_RETENTION, JOB_RETENTION_FAILED). */
   retention: Retention;
+  /** Who may use the operator routes (DASHBOARD_TOKEN, DASHBOARD_HOSTS). */
+  operatorAccess: OperatorAccess;
 }
 
 /** A setting has a value the worker cannot use; the message names the variable and what it expects. */
@@ -182,6 +185,42 @@ export function embeddedDataDirFromEnv(env: Env = Deno.env.toObject()): string {
   return raw.startsWith("/") ? raw : `${Deno.cwd()}/${raw}`;
 }
 
+/**
+ * DASHBOARD_TOKEN: when set (16 to 200 visible ASCII characters), every operator request must
+ * carry it; the CLI sends it from the same variable.
+ */
+export function dashboardTokenFromEnv(
+  env: Env = Deno.env.toObject(),
+): string | undefined {
+  const raw = env.DASHBOARD_TOKEN;
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^[\x21-\x7e]{16,200}$/.test(raw)) {
+    throw new ConfigError(
+      "DASHBOARD_TOKEN",
+      "16 to 200 visible ASCII characters (no spaces)",
+      raw.length > 40 ? `${raw.slice(0, 40)}…` : raw,
+    );
+  }
+  return raw;
+}
+
+/** DASHBOARD_HOSTS: comma-separated host names the operator routes may be reached by. */
+function hostList(env: Env): string[] {
+  const raw = env.DASHBOARD_HOSTS;
+  if (raw === undefined || raw.trim() === "") return [];
+  const hosts = raw.split(",").map((h) => h.trim().toLowerCase());
+  if (
+    hosts.some((h) => !/^[a-z0-9.-]{1,253}$|^\[[0-9a-f:.]{2,45}\]$/.test(h))
+  ) {
+    throw new ConfigError(
+      "DASHBOARD_HOSTS",
+      "a comma-separated list of host names without ports, e.g. ops.example.com",
+      raw,
+    );
+  }
+  return hosts;
+}
+
 /** Reads and validates the worker configuration; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
   const jobTimeoutMs = integer(
@@ -249,6 +288,11 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
       0,
       3_600_000,
     ),
+    operatorAccess: {
+      token: dashboardTokenFromEnv(env),
+      hosts: hostList(env),
+      readOnly: oneOf(env, "DASHBOARD_READONLY", ["0", "1"], "0") === "1",
+    },
     logLevel: oneOf(
       env,
       "LOG_LEVEL",

@@ -7,6 +7,7 @@ import {
   OperatorError,
 } from "../ops/operatorCommands.ts";
 import type { Worker } from "../worker/worker.ts";
+import { type OperatorAccess, operatorRefusal } from "./operatorAccess.ts";
 
 /** What the worker's HTTP server serves. */
 export interface HttpServerOptions {
@@ -15,8 +16,10 @@ export interface HttpServerOptions {
   service: string;
   environment: string;
   logger: Logger;
-  /** Operator routes under /ops/, answered only to loopback callers; omitted when absent. */
+  /** Operator routes under /ops/, served within `access`; omitted when absent. */
   operator?: OperatorCommands;
+  /** Who may use the operator routes; default: loopback callers only, no token. */
+  access?: OperatorAccess;
 }
 
 /** A running HTTP server. */
@@ -51,18 +54,12 @@ function json(status: number, body: unknown): Response {
   });
 }
 
-function isLoopback(address: Deno.Addr): boolean {
-  if (address.transport !== "tcp") return false;
-  return address.hostname === "127.0.0.1" || address.hostname === "::1" ||
-    address.hostname.startsWith("127.") ||
-    address.hostname === "::ffff:127.0.0.1";
-}
-
-/** Serves /health, /metrics and, for loopback callers, the operator routes. */
+/** Serves /health, /metrics and, to callers `access` admits, the operator routes. */
 export function startHttpServer(
   options: HttpServerOptions,
 ): Promise<RunningHttpServer> {
   const { worker, service, environment, logger, operator } = options;
+  const access = options.access ?? { hosts: [] };
   return new Promise((resolve, reject) => {
     let server: Deno.HttpServer;
     try {
@@ -98,8 +95,15 @@ export function startHttpServer(
           });
         }
         if (operator && url.pathname.startsWith("/ops/")) {
-          if (!isLoopback(info.remoteAddr)) {
-            return json(403, { error: "operator routes are local only" });
+          const refusal = operatorRefusal(request, info.remoteAddr, access);
+          if (refusal) {
+            logger.warn("operator request refused", {
+              path: url.pathname,
+              method: request.method,
+              remote: (info.remoteAddr as Deno.NetAddr).hostname,
+              reason: refusal.error,
+            });
+            return json(refusal.status, { error: refusal.error });
           }
           return await serveOperator(operator, request, url.pathname);
         }

@@ -116,6 +116,7 @@ export async function runWorkerProcess(
         environment: config.environment,
         logger,
         operator: embedded ? localOperatorCommands(KNOWN_JOB_TYPES) : undefined,
+        access: config.operatorAccess,
       });
     } catch (error) {
       if (!(error instanceof Deno.errors.AddrInUse)) throw error;

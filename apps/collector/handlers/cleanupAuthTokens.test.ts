@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { BfEdge } from "@bfmono/apps/bfDb/classes/BfEdge.ts";
-import type { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
+import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { BfValidationError } from "@bfmono/apps/bfDb/errors.ts";
 import { BfAuthToken } from "@bfmono/apps/bfDb/nodeTypes/BfAuthToken.ts";
 import { BfRecord } from "@bfmono/apps/bfDb/nodeTypes/BfRecord.ts";
 import { dbTest } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
 import { PayloadValidationError } from "../worker/standardSchema.ts";
 import { cleanupAuthTokensHandler } from "./cleanupAuthTokens.ts";
+import { jobTest, performJob } from "../testing/jobTesting.ts";
 import {
   createTestContext,
   runHandler,
@@ -309,3 +310,26 @@ dbTest("cleanup_auth_tokens rejects a bad batchSize", async () => {
     );
   }
 });
+
+jobTest(
+  "cleanup_auth_tokens through the worker: the job completes and the expired tokens are gone",
+  async () => {
+    const cv = testViewer("org_kit");
+    await BfAuthToken.createMany(
+      tokens(30, new Date(Date.now() - HOUR), "old"),
+      cv,
+    );
+    await BfAuthToken.createMany(
+      tokens(5, new Date(Date.now() + HOUR), "live"),
+      cv,
+    );
+    const run = await performJob(cleanupAuthTokensHandler, { batchSize: 7 }, {
+      cv: CurrentViewer.system(),
+    });
+    assert.equal(run.status, "completed", run.error);
+    assert.equal(await countTokens(cv), 5);
+    const line = run.logs.find((l) => l.msg === "expired auth tokens deleted");
+    assert.equal(line?.deleted, 30);
+    assert.equal(line?.batches, 5);
+  },
+);

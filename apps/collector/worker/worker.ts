@@ -105,6 +105,7 @@ export class Worker {
    * its next job comes).
    */
   #served: string[];
+  #tooManyQueuesLogged = false;
   readonly #maxUnsettled: number;
 
   constructor(options: StartWorkerOptions) {
@@ -552,6 +553,9 @@ export class Worker {
     const added = queues.filter((q) => !this.#served.includes(q));
     if (added.length === 0) return;
     if (this.#served.length + added.length > MAX_DISCOVERED_QUEUES) {
+      // Once, not on every notice of a queue left out.
+      if (this.#tooManyQueuesLogged) return;
+      this.#tooManyQueuesLogged = true;
       this.logger.warn(
         "too many queues to serve them all; name them in WORKER_QUEUES",
         {

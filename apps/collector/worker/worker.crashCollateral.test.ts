@@ -75,7 +75,16 @@ dbTest(
     for (const outcome of heldAhead) {
       assert.equal(outcome.charged, false, JSON.stringify(outcome));
       assert.equal(outcome.status, "available");
-      assert.equal(rows.get(outcome.id)!.attempts, 0);
+    }
+    // A bystander handed back in one round may have been claimed and run by the next crashing
+    // worker (it ran beside the crasher): then it is completed, charged once for that run.
+    for (const id of new Set(heldAhead.map((outcome) => outcome.id))) {
+      const row = rows.get(id)!;
+      assert.equal(
+        row.attempts,
+        row.status === "completed" ? 1 : 0,
+        `${id}: ${JSON.stringify(row)}`,
+      );
     }
     for (const job of [...quick, ...bystanders]) {
       assert.notEqual(rows.get(job.id)!.status, "failed", job.id);

@@ -40,6 +40,12 @@ const RULES: Rule[] = [
     why: "handlers know the engine's contract, not the process around it",
   },
   {
+    from: "apps/collector/web/",
+    forbidden: ["apps/collector/process/", "apps/collector/handlers/"],
+    why:
+      "the web routes take the operator commands they run; the process mounts them",
+  },
+  {
     from: "apps/collector/ops/",
     forbidden: ["apps/collector/process/", "apps/collector/handlers/"],
     why: "operator commands take what they need as arguments",
@@ -55,7 +61,7 @@ const RULES: Rule[] = [
 const NOT_PRODUCTION = ["bench/", "chaos/", ".bfdb/"];
 
 function isTestSupport(path: string): boolean {
-  return path.endsWith(".test.ts") || /(^|\/)(testing|testdata)\//.test(path);
+  return /\.test\.tsx?$/.test(path) || /(^|\/)(testing|testdata)\//.test(path);
 }
 
 async function* typescriptFiles(dir: string): AsyncGenerator<string> {
@@ -66,7 +72,7 @@ async function* typescriptFiles(dir: string): AsyncGenerator<string> {
         continue;
       }
       yield* typescriptFiles(path);
-    } else if (path.endsWith(".ts")) yield path;
+    } else if (/\.tsx?$/.test(path)) yield path;
   }
 }
 

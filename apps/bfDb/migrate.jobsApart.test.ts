@@ -106,7 +106,10 @@ Deno.test({
             '{"role": "made"}', 3)`,
       );
 
-      assert.deepEqual(await migrate(backend), [4, 5, 6, 7, 8]);
+      assert.deepEqual(
+        await migrate(backend),
+        all.map((m) => m.version).filter((v) => v >= 4),
+      );
 
       const place = async (id: string) => {
         const [row] = await bfDb.query<{ part: string }>(

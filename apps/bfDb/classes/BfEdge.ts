@@ -51,4 +51,22 @@ export class BfEdge extends BfNode<InferProps<typeof BfEdge>> {
     );
     return BfEdge.fromRow(rows[0], cv);
   }
+
+  /**
+   * Every edge from or to `nodeId` in `cv`'s org (at most `limit`, newest first): how an
+   * operator sees what a node, a job say, is linked to.
+   */
+  static async touching(
+    nodeId: string,
+    cv: CurrentViewer,
+    limit = 100,
+  ): Promise<BfEdge[]> {
+    const rows = await bfDb.query<BfRow>(
+      `SELECT ${BF_COLUMNS} FROM bfdb_nodes
+       WHERE bf_oid = $1 AND class_name = $2 AND (bf_sid = $3 OR bf_tid = $3)
+       ORDER BY bf_gid DESC LIMIT $4`,
+      [cv.orgId, EDGE_CLASS_NAME, nodeId, limit],
+    );
+    return rows.map((row) => BfEdge.fromRow(row, cv));
+  }
 }

@@ -128,3 +128,22 @@ export async function pruneFinishedJobs(
   result.removed += Number(stray.n);
   return result;
 }
+
+/**
+ * Summarizes the block ranges of the finished-job partitions' BRIN indexes that are not yet
+ * (autovacuum does it where it runs; a server with autovacuum off would otherwise keep every
+ * range unsummarized, and a count of the last hour would read whole days). Returns how many
+ * ranges it summarized.
+ */
+export async function summarizeFinishedRanges(): Promise<number> {
+  const [row] = await bfDb.query<{ n: number | string | null }>(
+    `SELECT sum(brin_summarize_new_values(x.indexrelid))::int AS n
+     FROM pg_inherits p
+     JOIN pg_index x ON x.indrelid = p.inhrelid
+     JOIN pg_class ic ON ic.oid = x.indexrelid
+     JOIN pg_am am ON am.oid = ic.relam AND am.amname = 'brin'
+     WHERE p.inhparent = ANY($1::text[]::regclass[])`,
+    [[...FINISHED_TABLES]],
+  );
+  return Number(row?.n ?? 0);
+}

@@ -127,3 +127,66 @@ export async function liveWorkers(): Promise<LiveWorker[]> {
     running: Number(r.running),
   }));
 }
+
+/** A job some worker holds (claimed ahead or running). */
+export interface HeldJob {
+  id: string;
+  type: string;
+  queue: string;
+  status: "claimed" | "running";
+  /** When it started (null: claimed ahead, or its start not written yet). */
+  startedAt: string | null;
+}
+
+/** What one worker holds: how many jobs, and the first of them (running ones first). */
+export interface WorkerHoldings {
+  held: number;
+  jobs: HeldJob[];
+}
+
+/**
+ * The jobs each worker holds, by worker id: the count, and up to `perWorker` of them, running
+ * ones first, oldest first. Workers holding nothing are absent.
+ */
+export async function jobsHeldByWorkers(
+  perWorker = 10,
+): Promise<Map<string, WorkerHoldings>> {
+  const rows = await bfDb.query<{
+    worker_id: string;
+    held: number;
+    id: string;
+    type: string;
+    queue: string;
+    status: "claimed" | "running";
+    started_at: string | null;
+  }>(
+    `SELECT worker_id, held, bf_gid AS id, type, queue, status,
+            bfdb_iso(started_at) AS started_at
+     FROM (
+       SELECT worker_id, bf_gid, type, queue, status, started_at,
+              count(*) OVER (PARTITION BY worker_id) AS held,
+              row_number() OVER (PARTITION BY worker_id ORDER BY status DESC, bf_gid) AS n
+       FROM bfdb_jobs_active
+       WHERE status IN ('claimed', 'running') AND worker_id IS NOT NULL
+     ) h
+     WHERE n <= $1
+     ORDER BY worker_id, n`,
+    [perWorker],
+  );
+  const byWorker = new Map<string, WorkerHoldings>();
+  for (const r of rows) {
+    let holdings = byWorker.get(r.worker_id);
+    if (!holdings) {
+      holdings = { held: Number(r.held), jobs: [] };
+      byWorker.set(r.worker_id, holdings);
+    }
+    holdings.jobs.push({
+      id: r.id,
+      type: r.type,
+      queue: r.queue,
+      status: r.status,
+      startedAt: r.started_at,
+    });
+  }
+  return byWorker;
+}

@@ -6,7 +6,10 @@ import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { migrate } from "@bfmono/apps/bfDb/migrate.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
-import type { CancelledJob } from "@bfmono/apps/bfDb/jobs/operatorJobs.ts";
+import {
+  type CancelledJob,
+  deleteFinishedJob,
+} from "@bfmono/apps/bfDb/jobs/operatorJobs.ts";
 import {
   type QueueOverview,
   queueOverview,
@@ -69,6 +72,8 @@ export interface OperatorCommands {
   cancel(
     selection: CancelRequest,
   ): Promise<{ cancelled: CancelledJob[] }>;
+  /** Deletes one finished (completed, failed or cancelled) job; any other is an OperatorError. */
+  deleteJob(request: { id: string }): Promise<{ deleted: string }>;
   /** Every prop of one job (payload, result, progress, snoozes, error history, timestamps). */
   show(request: { id: string }): Promise<JobDetail>;
   /** Every queue with waiting or running jobs or settings: counts, pause and limits. */
@@ -234,6 +239,20 @@ export function localOperatorCommands(
           reason,
         ),
       };
+    },
+    async deleteJob({ id }) {
+      const job = typeof id === "string" ? await BfJob.get(id) : null;
+      if (!job) {
+        throw new OperatorError(`no job with id ${JSON.stringify(id)}`);
+      }
+      if (!await deleteFinishedJob(job.id, job.metadata.bfOid)) {
+        throw new OperatorError(
+          `job ${
+            JSON.stringify(id)
+          } is ${job.props.status}: only finished jobs can be deleted (cancel it first)`,
+        );
+      }
+      return { deleted: job.id };
     },
     async show({ id }) {
       const job = await BfJob.get(id);

@@ -38,6 +38,7 @@ export function httpOperatorCommands(
     list: (filter) => call("POST", "/ops/list", filter),
     retry: (selection) => call("POST", "/ops/retry", selection),
     cancel: (selection) => call("POST", "/ops/cancel", selection),
+    deleteJob: (request) => call("POST", "/ops/delete", request),
     show: (request) => call("POST", "/ops/show", request),
     queues: () => call("POST", "/ops/queues", {}),
     setQueue: (request) => call("POST", "/ops/queue", request),

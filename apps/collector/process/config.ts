@@ -6,7 +6,7 @@ import {
 } from "@bfmono/packages/duration/duration.ts";
 import type { Retention } from "../worker/duties/pruner.ts";
 import { DEFAULT_LOOP_CONFIG } from "../worker/loopConfig.ts";
-import type { OperatorAccess } from "./operatorAccess.ts";
+import type { OperatorAccess } from "../web/operatorAccess.ts";
 
 /** The worker's settings, read from the environment and validated at start. */
 export interface WorkerConfig {
@@ -221,6 +221,17 @@ function hostList(env: Env): string[] {
   return hosts;
 }
 
+/** DASHBOARD_TOKEN, DASHBOARD_HOSTS and DASHBOARD_READONLY: who may use the operator routes. */
+export function operatorAccessFromEnv(
+  env: Env = Deno.env.toObject(),
+): OperatorAccess {
+  return {
+    token: dashboardTokenFromEnv(env),
+    hosts: hostList(env),
+    readOnly: oneOf(env, "DASHBOARD_READONLY", ["0", "1"], "0") === "1",
+  };
+}
+
 /** Reads and validates the worker configuration; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
   const jobTimeoutMs = integer(
@@ -288,11 +299,7 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
       0,
       3_600_000,
     ),
-    operatorAccess: {
-      token: dashboardTokenFromEnv(env),
-      hosts: hostList(env),
-      readOnly: oneOf(env, "DASHBOARD_READONLY", ["0", "1"], "0") === "1",
-    },
+    operatorAccess: operatorAccessFromEnv(env),
     logLevel: oneOf(
       env,
       "LOG_LEVEL",

@@ -106,6 +106,7 @@ export async function runWorkerProcess(
       config,
       logger,
     });
+    const operator = localOperatorCommands(KNOWN_JOB_TYPES);
     // Listen before claiming anything: a port already taken must not strand claimed jobs.
     let http: RunningHttpServer;
     try {
@@ -115,7 +116,8 @@ export async function runWorkerProcess(
         service: SERVICE,
         environment: config.environment,
         logger,
-        operator: embedded ? localOperatorCommands(KNOWN_JOB_TYPES) : undefined,
+        operator: embedded ? operator : undefined,
+        dashboard: operator,
         access: config.operatorAccess,
       });
     } catch (error) {

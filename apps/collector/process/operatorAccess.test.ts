@@ -9,10 +9,11 @@ import { KNOWN_JOB_TYPES } from "../handlers/knownJobTypes.ts";
 import { httpOperatorCommands } from "../ops/operatorHttpClient.ts";
 import { localOperatorCommands } from "../ops/operatorCommands.ts";
 import { capturingLogger } from "../testing/capturingLogger.ts";
+import { rawRequest as raw } from "../testing/rawHttp.ts";
 import { Worker } from "../worker/worker.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { startHttpServer } from "./httpServer.ts";
-import type { OperatorAccess } from "./operatorAccess.ts";
+import type { OperatorAccess } from "../web/operatorAccess.ts";
 
 const TOKEN = "s3cret-token-0123456789";
 
@@ -32,55 +33,6 @@ async function serve(access?: OperatorAccess) {
     logs,
     [Symbol.asyncDispose]: () => server.shutdown(),
   };
-}
-
-/** One HTTP/1.1 request with exactly these headers; the status and body of the answer. */
-async function raw(
-  port: number,
-  request: {
-    method?: string;
-    path: string;
-    headers?: Record<string, string>;
-    body?: string;
-  },
-): Promise<{ status: number; body: string }> {
-  const body = new TextEncoder().encode(request.body ?? "");
-  const head = [
-    `${request.method ?? "POST"} ${request.path} HTTP/1.1`,
-    ...Object.entries({ host: `127.0.0.1:${port}`, ...request.headers }).map((
-      [k, v],
-    ) => `${k}: ${v}`),
-    `content-length: ${body.length}`,
-    "connection: close",
-    "",
-    "",
-  ].join("\r\n");
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(
-      new Uint8Array([...new TextEncoder().encode(head), ...body]),
-    );
-    const chunks: Uint8Array[] = [];
-    const buffer = new Uint8Array(65_536);
-    while (true) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      chunks.push(buffer.slice(0, n));
-    }
-    const text = new TextDecoder().decode(
-      new Uint8Array(chunks.flatMap((c) => [...c])),
-    );
-    return {
-      status: Number(text.split(" ")[1]),
-      body: text.slice(text.indexOf("\r\n\r\n") + 4),
-    };
-  } finally {
-    try {
-      conn.close();
-    } catch {
-      // closed by the server
-    }
-  }
 }
 
 async function failedJob(): Promise<string> {

@@ -2,6 +2,7 @@ import {
   ensureJobPartitions,
   pruneFinishedJobs,
   type PruneResult,
+  summarizeFinishedRanges,
 } from "@bfmono/apps/bfDb/jobs/pruneJobs.ts";
 import { pruneExpiredJobKeys } from "@bfmono/apps/bfDb/jobs/uniqueJobs.ts";
 import { sweepDeadWorkers } from "@bfmono/apps/bfDb/jobs/workerRegistry.ts";
@@ -41,12 +42,15 @@ export interface PruneOutcome {
   failed: PruneResult;
   deadWorkers: number;
   expiredKeys: number;
+  /** Block ranges of finished jobs newly summarized in their BRIN indexes. */
+  summarizedRanges: number;
 }
 
 /**
  * One pass: creates the day partitions of finished jobs for today and the next two days, then
- * removes whole days of finished jobs past their retention (see `pruneFinishedJobs`), and the
- * registry entries of workers dead for an hour.
+ * removes whole days of finished jobs past their retention (see `pruneFinishedJobs`), the
+ * registry entries of workers dead for an hour, and expired job keys; then summarizes the
+ * finished jobs' new block ranges (see `summarizeFinishedRanges`).
  */
 export async function pruneOnce(
   retention: Retention,
@@ -60,6 +64,7 @@ export async function pruneOnce(
     failed: await pruneFinishedJobs("bfdb_jobs_failed", retention.failedMs),
     deadWorkers: await sweepDeadWorkers(),
     expiredKeys: await pruneExpiredJobKeys(),
+    summarizedRanges: await summarizeFinishedRanges(),
   };
 }
 

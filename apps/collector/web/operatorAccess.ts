@@ -64,8 +64,8 @@ function isLoopbackName(hostname: string): boolean {
   return LOOPBACK_NAMES.has(hostname) || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
-/** Compares in time independent of where the strings differ. */
-function sameSecret(given: string, expected: string): boolean {
+/** Whether `given` equals `expected`, compared in time independent of where they differ. */
+export function sameSecret(given: string, expected: string): boolean {
   const a = new TextEncoder().encode(given);
   const b = new TextEncoder().encode(expected);
   let diff = a.length ^ b.length;
@@ -73,22 +73,56 @@ function sameSecret(given: string, expected: string): boolean {
   return diff === 0;
 }
 
+/**
+ * Why the Host of `request` is refused (it names neither this machine nor one of
+ * `access.hosts`: a DNS-rebound name, say), or null when it is fine.
+ */
+export function hostRefusal(
+  request: Request,
+  access: OperatorAccess,
+): Refusal | null {
+  const host = request.headers.get("host") ?? "";
+  const hostname = hostnameOf(host);
+  if (isLoopbackName(hostname) || access.hosts.includes(hostname)) return null;
+  return {
+    status: 403,
+    error: `Host ${
+      JSON.stringify(host)
+    } is not this worker's address; add it to DASHBOARD_HOSTS`,
+  };
+}
+
+/**
+ * Why a request that changes something is refused as coming from another site (an `Origin`
+ * other than this server's, or a `Sec-Fetch-Site` other than same-origin/none), or null.
+ */
+export function crossSiteRefusal(request: Request): Refusal | null {
+  const origin = request.headers.get("origin");
+  if (origin !== null && origin !== new URL(request.url).origin) {
+    return { status: 403, error: "cross-origin operator requests are refused" };
+  }
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin" && site !== "none") {
+    return { status: 403, error: "cross-site operator requests are refused" };
+  }
+  return null;
+}
+
+/** The refusal of a caller that is not this machine while no token is configured. */
+export const LOCAL_ONLY: Refusal = {
+  status: 403,
+  error:
+    "operator routes are local only; set DASHBOARD_TOKEN to open them to others",
+};
+
 /** Why `request` to an operator route is refused, or null when it may be served. */
 export function operatorRefusal(
   request: Request,
   remote: Deno.Addr,
   access: OperatorAccess,
 ): Refusal | null {
-  const host = request.headers.get("host") ?? "";
-  const hostname = hostnameOf(host);
-  if (!isLoopbackName(hostname) && !access.hosts.includes(hostname)) {
-    return {
-      status: 403,
-      error: `Host ${
-        JSON.stringify(host)
-      } is not this worker's address; add it to DASHBOARD_HOSTS`,
-    };
-  }
+  const wrongHost = hostRefusal(request, access);
+  if (wrongHost) return wrongHost;
   if (access.token !== undefined) {
     const given = request.headers.get("authorization") ?? "";
     if (!sameSecret(given, `Bearer ${access.token}`)) {
@@ -98,11 +132,7 @@ export function operatorRefusal(
       };
     }
   } else if (!isLoopbackAddress(remote)) {
-    return {
-      status: 403,
-      error:
-        "operator routes are local only; set DASHBOARD_TOKEN to open them to others",
-    };
+    return LOCAL_ONLY;
   }
   if (request.method === "GET" || request.method === "HEAD") return null;
   if (access.readOnly && !READING_ROUTES.has(new URL(request.url).pathname)) {
@@ -119,13 +149,5 @@ export function operatorRefusal(
       error: "operator requests that change anything must be application/json",
     };
   }
-  const origin = request.headers.get("origin");
-  if (origin !== null && origin !== new URL(request.url).origin) {
-    return { status: 403, error: "cross-origin operator requests are refused" };
-  }
-  const site = request.headers.get("sec-fetch-site");
-  if (site !== null && site !== "same-origin" && site !== "none") {
-    return { status: 403, error: "cross-site operator requests are refused" };
-  }
-  return null;
+  return crossSiteRefusal(request);
 }

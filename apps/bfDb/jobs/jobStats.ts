@@ -47,6 +47,34 @@ export async function jobStats(): Promise<JobStats> {
     `SELECT type, status, count(*)::int AS count
      FROM bfdb_jobs GROUP BY 1, 2 ORDER BY 1, 2`,
   );
+  const waiting = await waitingByService();
+  const sum = (status: string[]) =>
+    counts.filter((c) => status.includes(c.status)).reduce(
+      (n, c) => n + Number(c.count),
+      0,
+    );
+  return {
+    counts: counts.map((c) => ({ ...c, count: Number(c.count) })),
+    ...waiting,
+    failed: sum(["failed"]),
+    available: sum(["available"]),
+    inFlight: sum(["claimed", "running"]),
+  };
+}
+
+/** What waits, told apart by whether a live worker serves it (see {@linkcode JobStats}). */
+export interface WaitingByService {
+  oldestAvailableAgeSeconds: number | null;
+  unhandled: UnhandledKind[];
+  liveWorkers: number;
+}
+
+/**
+ * How long the oldest due job that some live worker serves has waited, the due jobs nobody
+ * serves, and how many workers are alive: from the active jobs and the worker registry only,
+ * so it costs the same however many finished jobs are kept.
+ */
+export async function waitingByService(): Promise<WaitingByService> {
   const waiting = await bfDb.query<{
     queue: string;
     type: string;
@@ -75,13 +103,7 @@ export async function jobStats(): Promise<JobStats> {
     "SELECT count(*)::int AS n FROM bfdb_workers WHERE expires_at > now()",
   );
   const servedAges = waiting.filter((w) => w.served).map((w) => Number(w.age));
-  const sum = (status: string[]) =>
-    counts.filter((c) => status.includes(c.status)).reduce(
-      (n, c) => n + Number(c.count),
-      0,
-    );
   return {
-    counts: counts.map((c) => ({ ...c, count: Number(c.count) })),
     oldestAvailableAgeSeconds: servedAges.length === 0
       ? null
       : Math.max(...servedAges),
@@ -92,9 +114,6 @@ export async function jobStats(): Promise<JobStats> {
       oldestAgeSeconds: Number(w.age),
     })),
     liveWorkers: Number(live[0]?.n ?? 0),
-    failed: sum(["failed"]),
-    available: sum(["available"]),
-    inFlight: sum(["claimed", "running"]),
   };
 }
 

@@ -16,6 +16,7 @@ export interface KindStats {
   inFlight: number;
   completedLastHour: number;
   failedLastHour: number;
+  cancelledLastHour: number;
   /** Failed jobs kept (the dead letter, within its retention). */
   deadLetter: number;
   /** Seconds the oldest due waiting job has waited, or null when none waits. */
@@ -36,6 +37,7 @@ export async function kindStats(): Promise<KindStats[]> {
     in_flight: number;
     completed_1h: number;
     failed_1h: number;
+    cancelled_1h: number;
     dead: number;
     oldest: number | string | null;
   }>(
@@ -49,7 +51,8 @@ export async function kindStats(): Promise<KindStats[]> {
        FROM bfdb_jobs_active GROUP BY 1, 2
      ), recent AS (
        SELECT queue, type, count(*) FILTER (WHERE status = 'completed') AS completed_1h,
-              count(*) FILTER (WHERE status = 'failed') AS failed_1h
+              count(*) FILTER (WHERE status = 'failed') AS failed_1h,
+              count(*) FILTER (WHERE status = 'cancelled') AS cancelled_1h
        FROM (
          SELECT queue, type, status FROM bfdb_jobs_completed
          WHERE finished_at >= now() - interval '1 hour'
@@ -68,7 +71,8 @@ export async function kindStats(): Promise<KindStats[]> {
             COALESCE(a.scheduled, 0)::int AS scheduled,
             COALESCE(a.in_flight, 0)::int AS in_flight,
             COALESCE(r.completed_1h, 0)::int AS completed_1h,
-            COALESCE(r.failed_1h, 0)::int AS failed_1h, COALESCE(d.dead, 0)::int AS dead,
+            COALESCE(r.failed_1h, 0)::int AS failed_1h,
+            COALESCE(r.cancelled_1h, 0)::int AS cancelled_1h, COALESCE(d.dead, 0)::int AS dead,
             a.oldest
      FROM kinds k
      LEFT JOIN active a USING (queue, type)
@@ -84,6 +88,7 @@ export async function kindStats(): Promise<KindStats[]> {
     inFlight: Number(r.in_flight),
     completedLastHour: Number(r.completed_1h),
     failedLastHour: Number(r.failed_1h),
+    cancelledLastHour: Number(r.cancelled_1h),
     deadLetter: Number(r.dead),
     oldestWaitingSeconds: r.oldest === null ? null : Number(r.oldest),
   }));

@@ -6,7 +6,7 @@ import {
   type JobBrowseFilter,
   type JobPage,
 } from "@bfmono/apps/bfDb/jobs/browseJobs.ts";
-import { jobStats } from "@bfmono/apps/bfDb/jobs/jobStats.ts";
+import { waitingByService } from "@bfmono/apps/bfDb/jobs/jobStats.ts";
 import { finishedPerMinute } from "@bfmono/apps/bfDb/jobs/jobThroughput.ts";
 import { kindStats } from "@bfmono/apps/bfDb/jobs/kindStats.ts";
 import {
@@ -51,7 +51,7 @@ export function databaseReads(operator: OperatorCommands): DashboardReads {
       const [kinds, minutes, stats, workers, holdings] = await Promise.all([
         kindStats(),
         finishedPerMinute(60),
-        jobStats(),
+        waitingByService(),
         liveWorkers(),
         jobsHeldByWorkers(),
       ]);

@@ -55,7 +55,7 @@ export function OverviewPage(props: { ctx: PageContext; data: OverviewData }) {
           alarm={sum((k) => k.deadLetter) > 0}
         />
         <Card
-          label="oldest waiting"
+          label="oldest waiting (served)"
           value={data.oldestServedSeconds === null
             ? "—"
             : spanText(data.oldestServedSeconds)}
@@ -96,6 +96,7 @@ export function OverviewPage(props: { ctx: PageContext; data: OverviewData }) {
               <th class="num">running</th>
               <th class="num">completed 1 h</th>
               <th class="num">failed 1 h</th>
+              <th class="num">cancelled 1 h</th>
               <th class="num">failed (kept)</th>
               <th>oldest waiting</th>
               <th></th>
@@ -104,7 +105,7 @@ export function OverviewPage(props: { ctx: PageContext; data: OverviewData }) {
           <tbody>
             {data.kinds.length === 0 && (
               <tr>
-                <td colspan={10} class="empty">No jobs yet.</td>
+                <td colspan={11} class="empty">No jobs yet.</td>
               </tr>
             )}
             {data.kinds.map((k) => (
@@ -122,6 +123,7 @@ export function OverviewPage(props: { ctx: PageContext; data: OverviewData }) {
                 <td class="num">{countText(k.inFlight)}</td>
                 <td class="num">{countText(k.completedLastHour)}</td>
                 <td class="num">{countText(k.failedLastHour)}</td>
+                <td class="num">{countText(k.cancelledLastHour)}</td>
                 <td class="num">
                   {k.deadLetter > 0
                     ? (

@@ -50,7 +50,7 @@ export function ThroughputChart(
               y2={y(tick)}
             />
             <text x={MARGIN.left - 6} y={y(tick) + 4} text-anchor="end">
-              {tick}
+              {tick.toLocaleString("en-US")}
             </text>
           </g>
         ))}

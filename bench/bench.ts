@@ -38,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   if (systems.some((s) => s.id !== "ours")) await ensurePeersInstalled();
   const machine = await describeMachine();
   const started = new Date();
-  const variants = planFor(options.only);
+  const variants = planFor(options.only, options.pooler);
   const runs = await runAll(variants, systems, options.sizes, options.verbose);
   const table = summarizeRuns(runs);
   const headline = headlineFigures(table, systems);
@@ -62,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
       quick: options.quick,
       only: options.only,
       systems: options.systems,
+      pooler: options.pooler,
     },
     sizes: options.sizes,
     systems: systems.map((s) => ({ id: s.id, label: s.label })),

@@ -10,17 +10,25 @@ export const AUTO_OPENED_IDLE_SECONDS = 5;
 
 /**
  * The backend the environment names, opened and migrated on first use: PostgreSQL at
- * `DATABASE_URL`, else the embedded database in `BFDB_DATA_DIR` or `.bfdb/` (which admits one process: an application that
- * runs its worker in its own process shares it; see README, "Using it from an application").
+ * `DATABASE_URL` (through a pooler as `DATABASE_POOLER` says), else the embedded database in
+ * `BFDB_DATA_DIR` or `.bfdb/` (which admits one process: an application that runs its worker in
+ * its own process shares it; see README, "Using it from an application").
  * Loaded lazily, so a process that calls `bfDb.use` never loads the drivers it does not use.
  */
 function openFromEnvironment(): Promise<BfDbBackend> {
   opening ??= (async () => {
     const { openBackend } = await import("./storage/openBackend.ts");
     const { migrate } = await import("./migrate.ts");
+    const { listenUrlSetting, poolerMode } = await import(
+      "./storage/pooler.ts"
+    );
     const backend = await openBackend({
       databaseUrl: Deno.env.get("DATABASE_URL") || undefined,
       embeddedDataDir: Deno.env.get("BFDB_DATA_DIR") || undefined,
+      // Behind a transaction pooler a producer must prepare nothing; a worker started in this
+      // process listens through DATABASE_LISTEN_URL (see README, "Connection poolers").
+      pooler: poolerMode(Deno.env.get("DATABASE_POOLER")),
+      listenUrl: listenUrlSetting(Deno.env.get("DATABASE_LISTEN_URL")),
       // A script that enqueues and ends exits within seconds, not after the driver's minute.
       idleTimeoutSeconds: AUTO_OPENED_IDLE_SECONDS,
     });

@@ -17,6 +17,8 @@ export interface Options {
   systems: SystemId[];
   sizes: Sizes;
   verbose: boolean;
+  /** Also run W1 and W3 through a PgBouncer in transaction mode. */
+  pooler: boolean;
   help: boolean;
 }
 
@@ -32,6 +34,8 @@ export const USAGE = `deno task bench [options]
   --unserved N       W4 waiting jobs of a type no worker serves (default 200,000, also quick)
   --drain N          W1/W4 backlog size
   --saturation S     W5 length in seconds (default 180, quick 30)
+  --pooler           also W1 and W3 through a private PgBouncer in transaction mode (needs
+                     pgbouncer: apt-get install pgbouncer)
   --verbose          echo the child processes' stderr`;
 
 function list<T extends string>(
@@ -79,6 +83,7 @@ export function parseOptions(argv: string[]): Options {
       drain: { type: "string" },
       saturation: { type: "string" },
       verbose: { type: "boolean", default: false },
+      pooler: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -100,6 +105,7 @@ export function parseOptions(argv: string[]): Options {
     systems: list(values.systems, SYSTEMS, "system"),
     sizes,
     verbose: values.verbose,
+    pooler: values.pooler,
     help: values.help,
   };
 }

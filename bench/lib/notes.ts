@@ -47,6 +47,15 @@ export function reportNotes(
     ...systems.map((s) => s.historyNote),
     ...systems.map((s) => s.configNote(sizes.concurrency)),
   ];
+  if (runs.some((r) => r.variant.includes("pool"))) {
+    notes.push(
+      "Through PgBouncer (--pooler): a private PgBouncer 1.18 per run (pool_mode transaction, " +
+        "default_pool_size 20, auth trust) in front of the same server; the systems' processes " +
+        "(enqueue and workers) connect through it, schema setup and the harness's own reads " +
+        "go to the server directly.",
+      ...systems.map((s) => s.poolerNote),
+    );
+  }
   if (systems.some((s) => s.id !== "ours")) {
     notes.push(
       "Peers run under this machine's Node; graphile-worker 0.18.0 and pg-boss 12.38.0 " +

@@ -1,5 +1,6 @@
 import type { SystemId, WorkloadId } from "./args.ts";
 import type { Metrics, RunContext } from "../workloads/context.ts";
+import { startPgBouncer } from "@bfmono/apps/bfDb/testing/pgbouncer.ts";
 import { runDrain } from "../workloads/drain.ts";
 import { runEnqueue } from "../workloads/enqueue.ts";
 import { runLatency } from "../workloads/latency.ts";
@@ -15,6 +16,26 @@ export interface Variant {
   reps?: number;
   /** Only these systems run it (a feature the others lack); default all. */
   systems?: readonly SystemId[];
+  /** Through a PgBouncer in transaction mode (only with `--pooler`). */
+  pooler?: boolean;
+}
+
+/**
+ * Runs `run` with the system's processes reaching the run's database through a private
+ * PgBouncer in transaction mode (apps/bfDb/testing/pgbouncer.ts) started for this run, with
+ * the settings the system needs there; `listen`: its LISTEN may go to the server directly.
+ */
+async function throughPooler(
+  ctx: RunContext,
+  listen: boolean,
+  run: (ctx: RunContext) => Promise<Metrics>,
+): Promise<Metrics> {
+  const env = ctx.system.poolerEnv(ctx.url, listen);
+  if (!env) {
+    throw new Error(`${ctx.system.label} has no setting for this pooler run`);
+  }
+  await using bouncer = await startPgBouncer({ serverUrl: ctx.url });
+  return await run({ ...ctx, pooler: { url: bouncer.urlFor(ctx.url), env } });
 }
 
 /** Every scenario of issue 5, in run order. */
@@ -65,9 +86,38 @@ export const VARIANTS: Variant[] = [
     run: (c) => runSaturation(c),
     reps: 1,
   },
+  {
+    id: "W1pool",
+    workload: "W1",
+    title: "W1 drain through PgBouncer (transaction mode), 1 worker",
+    pooler: true,
+    run: (c) => throughPooler(c, false, (p) => runDrain(p, 1, 0)),
+  },
+  {
+    id: "W3pool",
+    workload: "W3",
+    title:
+      "W3 latency through PgBouncer (transaction mode), no LISTEN: polling",
+    pooler: true,
+    run: (c) => throughPooler(c, false, runLatency),
+  },
+  {
+    id: "W3poolListen",
+    workload: "W3",
+    title: "W3 latency through PgBouncer (transaction mode), LISTEN direct",
+    pooler: true,
+    // The peers LISTEN on a pool connection; neither has a setting for a direct one.
+    systems: ["ours"],
+    run: (c) => throughPooler(c, true, runLatency),
+  },
 ];
 
-/** The scenarios of the chosen workloads. */
-export function planFor(only: readonly WorkloadId[]): Variant[] {
-  return VARIANTS.filter((v) => only.includes(v.workload));
+/** The scenarios of the chosen workloads; the pooler ones only when `pooler` is asked for. */
+export function planFor(
+  only: readonly WorkloadId[],
+  pooler = false,
+): Variant[] {
+  return VARIANTS.filter((v) =>
+    only.includes(v.workload) && (pooler || !v.pooler)
+  );
 }

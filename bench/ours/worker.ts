@@ -5,6 +5,7 @@ import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { defineHandler } from "@bfmono/apps/collector/worker/handler.ts";
 import { startWorker } from "@bfmono/apps/collector/worker/worker.ts";
 import { createLogger } from "@bfmono/packages/logger/logger.ts";
+import { DEFAULT_DATABASE_POOL_SIZE } from "@bfmono/apps/collector/process/config.ts";
 import { z } from "zod";
 import { now } from "../lib/clock.ts";
 import { JOB_TYPE } from "./jobTypes.ts";
@@ -28,7 +29,8 @@ const noop = defineHandler({
     tally.record(now(), payload);
   },
 });
-await useBenchBackend();
+// The pool `bft worker` opens (DATABASE_POOL_SIZE, default DEFAULT_DATABASE_POOL_SIZE).
+await useBenchBackend(DEFAULT_DATABASE_POOL_SIZE);
 emit("loaded", { pid: Deno.pid, t: now() });
 if (!await Promise.race([go.then(() => true), stop.then(() => false)])) {
   Deno.exit(1);

@@ -21,6 +21,18 @@ export const graphile: System = {
       `maxPoolSize ${pool}; logger at warning.`;
   },
   unavailable: () => Promise.resolve(undefined),
+  // Its LISTEN runs on a pool connection, so behind a transaction pooler it hears nothing and
+  // finds jobs by polling; there is no setting for a LISTEN connection of its own.
+  poolerEnv: (_directUrl, listen) =>
+    listen
+      ? undefined
+      : { BENCH_NO_PREPARE: "1", BENCH_GRAPHILE_POLL_MS: "500" },
+  poolerNote:
+    "graphile-worker behind the pooler: preparedStatements false (noPreparedStatements " +
+    "for WorkerUtils), as its docs require for PgBouncer's transaction mode; its LISTEN goes " +
+    "through the pool and so hears nothing there, and it finds jobs by its poll, set to " +
+    "pollInterval 500 ms (default 2,000) to match the others; it has no setting for a direct " +
+    "LISTEN connection.",
   setup: (env) => nodeScript("graphile/setup.mjs", env, "graphile setup"),
   enqueue: (env) => nodeScript("graphile/enqueue.mjs", env, "graphile enqueue"),
   worker: (env) => nodeScript("graphile/worker.mjs", env, "graphile worker"),

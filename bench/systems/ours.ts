@@ -1,4 +1,5 @@
 import { launcherRuntimeFlags } from "@bfmono/apps/collector/testing/workerProcess.ts";
+import { DEFAULT_DATABASE_POOL_SIZE } from "@bfmono/apps/collector/process/config.ts";
 import { benchPath, REPO_ROOT, type System } from "./system.ts";
 import type { Spawn } from "../lib/proc.ts";
 import { connect } from "../lib/db.ts";
@@ -35,7 +36,9 @@ export const ours: System = {
     `bfdb_jobs_active beside the bench's (type "${UNSERVED_TYPE}", same queue, due earlier).`,
   configNote: (c) =>
     `ours: startWorker({ concurrency: ${c} }) from apps/collector/worker/worker.ts, its defaults ` +
-    "otherwise; logger at warn; no HTTP server (the peers' bench workers serve none either); " +
+    `otherwise, on a pool of ${DEFAULT_DATABASE_POOL_SIZE} connections as \`bft worker\` ` +
+    "opens (DATABASE_POOL_SIZE's default); logger at warn; no HTTP server (the peers' bench " +
+    "workers serve none either); " +
     `run with the V8 flags infra/bin/bft gives \`bft worker\` (${
       launcherRuntimeFlags().join(" ")
     }).`,
@@ -59,6 +62,15 @@ export const ours: System = {
     denoScript("worker.ts", env, "ours worker", launcherRuntimeFlags()),
   saturate: (env) =>
     denoScript("saturate.ts", env, "ours saturate", launcherRuntimeFlags()),
+  poolerEnv: (directUrl, listen) => ({
+    DATABASE_POOLER: "transaction",
+    ...(listen ? { DATABASE_LISTEN_URL: directUrl } : {}),
+  }),
+  poolerNote:
+    "ours behind the pooler: DATABASE_POOLER=transaction (no prepared statement: " +
+    "one more round trip per statement); LISTEN on DATABASE_LISTEN_URL (the server itself) in " +
+    "the 'LISTEN direct' rows, else no LISTEN and the poll at its default without one " +
+    "(500 ms).",
   async limitQueue(url, globalConcurrency) {
     // What `bft queues set default --concurrency N` writes; workers read it when they start.
     const sql = connect(url);

@@ -21,6 +21,17 @@ export const pgboss: System = {
       `once), burstWhenBatchFull, pollingIntervalSeconds 0.5; pool max ${pool}.`;
   },
   unavailable: () => Promise.resolve(undefined),
+  // Unnamed statements and transaction-scoped advisory locks only; LISTEN off, since through
+  // the pooler it hears nothing while pg-boss, believing it, polls every 30 s instead of 0.5 s.
+  poolerEnv: (_directUrl, listen) =>
+    listen ? undefined : { BENCH_PGBOSS_LISTEN: "0" },
+  poolerNote:
+    "pg-boss behind the pooler: useListenNotify off, otherwise as above (it sends unnamed " +
+    "statements and takes transaction-scoped advisory locks only). With it on, its LISTEN is " +
+    "accepted by the pooler and hears nothing, and pg-boss, taking the listener for working, " +
+    "polls only every notifyPollingInterval (30 s): W3 measured p50 4,976 ms, p99 10,762 ms " +
+    "that way (2026-12-07). Off, its poll (pollingIntervalSeconds 0.5) finds the jobs; it has " +
+    "no setting for a direct LISTEN connection.",
   setup: (env) => nodeScript("pgboss/setup.mjs", env, "pg-boss setup"),
   enqueue: (env) => nodeScript("pgboss/enqueue.mjs", env, "pg-boss enqueue"),
   worker: (env) => nodeScript("pgboss/worker.mjs", env, "pg-boss worker"),

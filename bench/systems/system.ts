@@ -24,6 +24,17 @@ export interface System {
   worker(env: BenchEnv): Spawn;
   /** W5: producer and worker in one process on one pool; see bench/peers/lib/saturate.mjs. */
   saturate(env: BenchEnv): Spawn;
+  /**
+   * What the system's processes need behind a transaction pooler (environment for its scripts),
+   * given the direct URL and whether a direct LISTEN connection may be used; undefined when
+   * the system cannot run there (or cannot LISTEN elsewhere, when `listen` is asked for).
+   */
+  poolerEnv(
+    directUrl: string,
+    listen: boolean,
+  ): Record<string, string> | undefined;
+  /** How the system is set up behind the pooler (shown under the table). */
+  poolerNote: string;
   /** Limits the bench's queue to `globalConcurrency` jobs at once across workers, if it can. */
   limitQueue?(url: string, globalConcurrency: number): Promise<void>;
   /** Jobs not yet completed, by a query cheap enough to poll. */

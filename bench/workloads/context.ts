@@ -5,9 +5,14 @@ import type { System } from "../systems/system.ts";
 export interface RunContext {
   system: System;
   sizes: Sizes;
-  /** Connection URL of this run's fresh database. */
+  /** Connection URL of this run's fresh database (the harness's own reads always use it). */
   url: string;
   verbose: boolean;
+  /**
+   * When the run goes through a connection pooler: the URL the system's processes use instead
+   * of `url` (schema setup excepted), and the settings the system needs there.
+   */
+  pooler?: { url: string; env: Record<string, string> };
 }
 
 /** Figures one run produced, by metric name (jobsPerSec, p99Ms, rssMb, ...). */

@@ -4,15 +4,21 @@ import type { RunContext } from "./context.ts";
 /** Minutes to milliseconds. */
 const MIN = 60_000;
 
-/** The environment every bench process of a run gets. */
+/**
+ * The environment every bench process of a run gets: through the pooler when the run has one,
+ * unless `direct` (schema setup, which is not measured).
+ */
 export function benchEnv(
   ctx: RunContext,
   extra: Record<string, string | number> = {},
+  direct = false,
 ): Record<string, string> {
+  const pooled = direct ? undefined : ctx.pooler;
   const env: Record<string, string> = {
-    DATABASE_URL: ctx.url,
+    DATABASE_URL: pooled?.url ?? ctx.url,
     BENCH_CONCURRENCY: String(ctx.sizes.concurrency),
     NO_COLOR: "1",
+    ...pooled?.env,
   };
   for (const [k, v] of Object.entries(extra)) env[k] = String(v);
   return env;
@@ -46,7 +52,7 @@ export async function setupSystem(
 ): Promise<void> {
   const proc = BenchProcess.start({
     ...ctx.system.setup(
-      benchEnv(ctx, { BENCH_DEPTH: depth, BENCH_UNSERVED: unserved }),
+      benchEnv(ctx, { BENCH_DEPTH: depth, BENCH_UNSERVED: unserved }, true),
     ),
     verbose: ctx.verbose,
   });

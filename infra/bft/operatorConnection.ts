@@ -6,9 +6,11 @@ import {
   openBackend,
 } from "@bfmono/apps/bfDb/storage/openBackend.ts";
 import { EmbeddedDatabaseBusyError } from "@bfmono/apps/bfDb/storage/PgliteBackend.ts";
+import type { PoolerMode } from "@bfmono/apps/bfDb/storage/pooler.ts";
 import {
   ConfigError,
   dashboardTokenFromEnv,
+  databaseConnectionFromEnv,
   databaseUrlFromEnv,
   embeddedDataDirFromEnv,
 } from "@bfmono/apps/collector/process/config.ts";
@@ -36,6 +38,7 @@ export async function withOperator(
 ): Promise<number> {
   try {
     const databaseUrl = databaseUrlFromEnv();
+    const { pooler } = databaseConnectionFromEnv();
     const embeddedDataDir = embeddedDataDirFromEnv();
     const workerFile = workerFilePath(embeddedDataDir);
     if (!databaseUrl) {
@@ -50,6 +53,7 @@ export async function withOperator(
         databaseUrl,
         embeddedDataDir,
         workerFile,
+        pooler,
       );
       if (typeof backend !== "string") {
         const opened = backend;
@@ -100,6 +104,7 @@ async function openBackendOrWorker(
   databaseUrl: string | undefined,
   embeddedDataDir: string,
   workerFile: string,
+  pooler: PoolerMode,
 ): Promise<BfDbBackend | string> {
   const deadline = Date.now() + WORKER_STARTUP_WAIT_MS;
   while (true) {
@@ -108,6 +113,7 @@ async function openBackendOrWorker(
         databaseUrl,
         embeddedDataDir,
         maxConnections: 2,
+        pooler,
       });
     } catch (error) {
       if (

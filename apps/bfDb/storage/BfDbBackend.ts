@@ -20,6 +20,11 @@ export type Unlisten = () => Promise<void>;
 export interface BfDbBackend extends QueryRunner {
   /** Which engine serves this backend, for logs and diagnostics only. */
   readonly kind: "postgres" | "pglite";
+  /**
+   * Whether `listen` can deliver anything: false behind a transaction pooler with no direct
+   * connection for LISTEN, where waiting for a notice would wait forever (callers poll).
+   */
+  readonly notifications: boolean;
   /** Runs `fn` in one database transaction: commit when it resolves, rollback when it throws. */
   transaction<T>(fn: (tx: QueryRunner) => Promise<T>): Promise<T>;
   /** Subscribes to NOTIFY messages on `channel`, a name taken as is (case-sensitive). */

@@ -59,6 +59,7 @@ export class EmbeddedDatabaseBusyError extends Error {
 /** A bfDb backend on an embedded PGlite database (a directory, or memory when none is given). */
 export class PgliteBackend implements BfDbBackend {
   readonly kind = "pglite" as const;
+  readonly notifications = true;
   readonly #db: PGlite;
   readonly #runner: QueryRunner;
   readonly #lock: Deno.FsFile | undefined;

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { loadMigrations, migrate } from "../migrate.ts";
 import { createEmptyDatabase, dropDatabase } from "../testing/testDatabase.ts";
+import { startPgBouncer } from "../testing/pgbouncer.ts";
 import type { BfDbBackend } from "./BfDbBackend.ts";
 import { EmbeddedDatabaseBusyError, PgliteBackend } from "./PgliteBackend.ts";
 import { PostgresBackend } from "./PostgresBackend.ts";
@@ -103,6 +104,11 @@ function backendConformance(label: string, open: BackendFactory): void {
       [[]],
     );
     assert.equal(empty[0].n, 0);
+    const withNull = await db.query<{ x: string | null }>(
+      "SELECT x FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n",
+      [["a", null, "NULL"]],
+    );
+    assert.deepEqual(withNull.map((r) => r.x), ["a", null, "NULL"]);
   });
 
   test("binds null parameters as SQL NULL", async (db) => {
@@ -359,6 +365,31 @@ backendConformance("PostgresBackend", async () => {
     },
   };
 });
+
+// The same suite through a transaction pooler (a private PgBouncer in front of the test
+// server), LISTEN on a direct connection beside it: what holds here holds behind one.
+backendConformance(
+  "PostgresBackend through PgBouncer (transaction mode, LISTEN direct)",
+  async () => {
+    const { name, url } = await createEmptyDatabase();
+    const bouncer = await startPgBouncer();
+    const backend = new PostgresBackend(bouncer.urlFor(url), {
+      pooler: "transaction",
+      listenUrl: url,
+    });
+    return {
+      backend,
+      dispose: async () => {
+        try {
+          await closeQuietly(backend);
+          await bouncer.stop();
+        } finally {
+          await dropDatabase(name);
+        }
+      },
+    };
+  },
+);
 
 backendConformance("PgliteBackend (memory)", async () => {
   const backend = await PgliteBackend.open();

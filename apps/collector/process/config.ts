@@ -1,4 +1,8 @@
 import { EMBEDDED_DATA_DIR } from "@bfmono/apps/bfDb/storage/openBackend.ts";
+import {
+  POOLER_MODES,
+  type PoolerMode,
+} from "@bfmono/apps/bfDb/storage/pooler.ts";
 import { checkQueueName } from "@bfmono/apps/bfDb/jobs/queueSettings.ts";
 import {
   DURATION_EXAMPLES,
@@ -16,6 +20,12 @@ export interface WorkerConfig {
   embeddedDataDir: string;
   /** How long one attempt to reach the database may take before it counts as failed. */
   connectTimeoutMs: number;
+  /** Most pool connections the worker opens (DATABASE_POOL_SIZE); LISTEN takes one more. */
+  poolSize: number;
+  /** What stands between the worker and the server (DATABASE_POOLER). */
+  pooler: PoolerMode;
+  /** Where the LISTEN connection goes when not to `databaseUrl` (DATABASE_LISTEN_URL). */
+  listenUrl: string | undefined;
   concurrency: number;
   jobTimeoutMs: number;
   leaseMs: number;
@@ -26,8 +36,11 @@ export interface WorkerConfig {
   posthogApiKey: string | undefined;
   /** Most jobs claimed ahead of free slots (only while jobs are short). */
   prefetch: number;
-  /** How often to look for jobs when no NOTIFY arrives. */
-  pollIntervalMs: number;
+  /**
+   * How often to look for jobs when no NOTIFY arrives; unset, the worker's default, which is
+   * shorter when it has no LISTEN connection (see loopConfig.ts).
+   */
+  pollIntervalMs: number | undefined;
   /** The queues this worker claims from (WORKER_QUEUES); default `"every"`: every queue. */
   queues: readonly string[] | "every";
   /** Per-queue slots of this worker (`emails=2` in WORKER_QUEUES). */
@@ -51,6 +64,13 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * Pool connections a `bft worker` opens at most (DATABASE_POOL_SIZE), whatever its concurrency:
+ * claims, settles and duties are batched, so a few connections carry them (README, "Connection
+ * budget" under "Connections and poolers", has the measurement).
+ */
+export const DEFAULT_DATABASE_POOL_SIZE = 3;
+
 function integer(
   env: Env,
   name: string,
@@ -68,6 +88,18 @@ function integer(
     throw new ConfigError(name, `a whole number from ${min} to ${max}`, raw);
   }
   return value;
+}
+
+/** An optional whole number: undefined when unset, else checked as `integer` does. */
+function optionalInteger(
+  env: Env,
+  name: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  return integer(env, name, min, min, max);
 }
 
 function duration(env: Env, name: string, fallback: number): number {
@@ -232,6 +264,37 @@ export function operatorAccessFromEnv(
   };
 }
 
+/**
+ * DATABASE_POOLER and DATABASE_LISTEN_URL: what stands between us and the server (`none` or
+ * `transaction`), and where LISTEN goes when not to DATABASE_URL; both need DATABASE_URL. The
+ * worker and the operator tasks read them the same way.
+ */
+export function databaseConnectionFromEnv(
+  env: Env = Deno.env.toObject(),
+): { pooler: PoolerMode; listenUrl: string | undefined } {
+  const pooler = oneOf(env, "DATABASE_POOLER", POOLER_MODES, "none");
+  const listenUrl = url(env, "DATABASE_LISTEN_URL", [
+    "postgres:",
+    "postgresql:",
+  ]);
+  const databaseUrl = databaseUrlFromEnv(env);
+  if (!databaseUrl && pooler !== "none") {
+    throw new ConfigError(
+      "DATABASE_POOLER",
+      "none (or unset) without DATABASE_URL: the embedded database has no pooler",
+      env.DATABASE_POOLER ?? "",
+    );
+  }
+  if (!databaseUrl && listenUrl) {
+    throw new ConfigError(
+      "DATABASE_LISTEN_URL",
+      "unset without DATABASE_URL: the embedded database needs no connection to listen on",
+      env.DATABASE_LISTEN_URL ?? "",
+    );
+  }
+  return { pooler, listenUrl };
+}
+
 /** Reads and validates the worker configuration; throws ConfigError on the first bad value. */
 export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
   const jobTimeoutMs = integer(
@@ -249,8 +312,9 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
     3_600_000,
   );
   const posthogApiKey = env.POSTHOG_API_KEY?.trim() || undefined;
+  const databaseUrl = databaseUrlFromEnv(env);
   const config: WorkerConfig = {
-    databaseUrl: databaseUrlFromEnv(env),
+    databaseUrl,
     embeddedDataDir: embeddedDataDirFromEnv(env),
     connectTimeoutMs: integer(
       env,
@@ -259,6 +323,14 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
       100,
       600_000,
     ),
+    poolSize: integer(
+      env,
+      "DATABASE_POOL_SIZE",
+      DEFAULT_DATABASE_POOL_SIZE,
+      2,
+      100,
+    ),
+    ...databaseConnectionFromEnv(env),
     concurrency: integer(
       env,
       "WORKER_CONCURRENCY",
@@ -285,10 +357,9 @@ export function loadConfig(env: Env = Deno.env.toObject()): WorkerConfig {
       10_000,
     ),
     ...queueList(env, "WORKER_QUEUES", DEFAULT_LOOP_CONFIG.queues),
-    pollIntervalMs: integer(
+    pollIntervalMs: optionalInteger(
       env,
       "WORKER_POLL_INTERVAL_MS",
-      DEFAULT_LOOP_CONFIG.pollIntervalMs,
       10,
       600_000,
     ),

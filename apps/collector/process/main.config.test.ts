@@ -11,6 +11,11 @@ import {
 } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
 import { jobRow } from "../../bfDb/testing/jobRows.ts";
 import { startWorkerProcess } from "../testing/workerProcess.ts";
+import {
+  ConfigError,
+  DEFAULT_DATABASE_POOL_SIZE,
+  loadConfig,
+} from "./config.ts";
 
 const BAD_SCHEDULE_WORKER = fileURLToPath(
   new URL("../testdata/badScheduleWorker.ts", import.meta.url),
@@ -30,6 +35,13 @@ const CASES: [string, string, RegExp][] = [
   ["WORKER_QUEUES", "default=x", /each optionally =N slots/],
   ["WORKER_QUEUES", "default,,emails", /a comma-separated list of queue names/],
   ["WORKER_QUEUES", "emails,emails", /each named once/],
+  ["DATABASE_POOL_SIZE", "1", /a whole number from 2 to 100; got "1"/],
+  ["DATABASE_POOLER", "pgbouncer", /one of none, transaction; got "pgbouncer"/],
+  [
+    "DATABASE_LISTEN_URL",
+    "http://db:5432/x",
+    /a URL starting with postgres: or postgresql:/,
+  ],
 ];
 
 Deno.test("bad configuration exits 2 with one line naming the variable", async (t) => {
@@ -58,6 +70,32 @@ Deno.test("bad configuration exits 2 with one line naming the variable", async (
       assert.deepEqual(logs, []);
     });
   }
+});
+
+Deno.test("a pooler or a LISTEN URL without DATABASE_URL is refused, naming the variable", () => {
+  for (
+    const [variable, value] of [
+      ["DATABASE_POOLER", "transaction"],
+      ["DATABASE_LISTEN_URL", "postgres://db:5432/app"],
+    ]
+  ) {
+    assert.throws(
+      () => loadConfig({ [variable]: value }),
+      (error) =>
+        error instanceof ConfigError && error.variable === variable &&
+        /without DATABASE_URL/.test(error.message),
+    );
+  }
+  // Unset, the worker polls at its own default (shorter where it cannot LISTEN).
+  const config = loadConfig({
+    DATABASE_URL: "postgres://pooler:6432/app",
+    DATABASE_POOLER: "transaction",
+    DATABASE_LISTEN_URL: "postgres://db:5432/app",
+  });
+  assert.equal(config.pooler, "transaction");
+  assert.equal(config.listenUrl, "postgres://db:5432/app");
+  assert.equal(config.pollIntervalMs, undefined);
+  assert.equal(config.poolSize, DEFAULT_DATABASE_POOL_SIZE);
 });
 
 Deno.test("a schedule with a bad cron expression or time zone: exit 2, one line naming it", async () => {

@@ -89,9 +89,12 @@ export async function runWorkerProcess(
   installDriverGuard(logger);
 
   try {
+    // Chosen before connecting: each connection's application_name carries it, so
+    // pg_stat_activity tells which worker holds which connections.
+    const workerId = `worker-${crypto.randomUUID()}`;
     let backend: BfDbBackend | null;
     try {
-      backend = await openAndMigrate(config, logger, shutdown.signal);
+      backend = await openAndMigrate(config, logger, shutdown.signal, workerId);
     } catch (error) {
       if (!(error instanceof EmbeddedDatabaseBusyError)) throw error;
       console.error(EMBEDDED_BUSY_MESSAGE);
@@ -101,6 +104,7 @@ export async function runWorkerProcess(
     bfDb.use(backend);
     const product = productHandlers(config, logger);
     const worker = new Worker({
+      workerId,
       handlers: product.handlers,
       schedules: [...product.schedules, ...extraSchedules],
       config,
@@ -150,12 +154,15 @@ export async function runWorkerProcess(
 /**
  * Opens the database and migrates it, retrying with backoff while it is unreachable (one log
  * line per failed try: where, why, when the next). A shutdown signal ends the wait at once,
- * even in the middle of a connect that would take the whole connect timeout.
+ * even in the middle of a connect that would take the whole connect timeout. The worker's
+ * connections: a pool of `poolSize` whatever its concurrency, plus one for LISTEN, named
+ * `bft <workerId>` (and `bft <workerId> listen`) in pg_stat_activity.
  */
 async function openAndMigrate(
   config: WorkerConfig,
   logger: Logger,
   signal: AbortSignal,
+  workerId: string,
 ): Promise<BfDbBackend | null> {
   const aborted = new Promise<"aborted">((resolve) => {
     if (signal.aborted) resolve("aborted");
@@ -168,8 +175,11 @@ async function openAndMigrate(
       backend = await openBackend({
         databaseUrl: config.databaseUrl,
         embeddedDataDir: config.embeddedDataDir,
-        maxConnections: 4,
+        maxConnections: config.poolSize,
         connectTimeoutMs: config.connectTimeoutMs,
+        pooler: config.pooler,
+        listenUrl: config.listenUrl,
+        applicationName: `bft ${workerId}`,
       });
       return { applied: await migrate(backend), backend };
     })();
@@ -184,6 +194,15 @@ async function openAndMigrate(
       logger.info("database ready", {
         backend: outcome.backend.kind,
         migrationsApplied: outcome.applied,
+        ...(config.databaseUrl
+          ? {
+            poolSize: config.poolSize,
+            pooler: config.pooler,
+            listen: outcome.backend.notifications
+              ? databaseLocation(config.listenUrl ?? config.databaseUrl)
+              : "none: polling",
+          }
+          : {}),
       });
       return outcome.backend;
     } catch (error) {

@@ -33,6 +33,9 @@ export const BFT_LAUNCHER: string = join(REPO_ROOT, "infra/bin/bft");
 /** Variables the worker or bft read; removed from the inherited environment. */
 const WORKER_VARIABLES = [
   "DATABASE_URL",
+  "DATABASE_POOL_SIZE",
+  "DATABASE_POOLER",
+  "DATABASE_LISTEN_URL",
   "WORKER_CONCURRENCY",
   "JOB_TIMEOUT_MS",
   "JOB_LEASE_MS",

@@ -24,6 +24,13 @@ export interface WorkerLoopConfig {
   queueSlots: Readonly<Record<string, number>>;
 }
 
+/**
+ * The poll interval of a worker that cannot LISTEN (behind a transaction pooler with no
+ * DATABASE_LISTEN_URL) when none is set: polling is then how every job is found, so a job waits
+ * about half of this on average for its start (README, "Connection poolers", has the figures).
+ */
+export const POLL_INTERVAL_WITHOUT_LISTEN_MS = 500;
+
 /** The defaults of the worker loop, and of the environment variables that set it (config.ts). */
 export const DEFAULT_LOOP_CONFIG: WorkerLoopConfig = {
   concurrency: 10,

@@ -36,7 +36,11 @@ import { reaperDuty } from "./duties/reaper.ts";
 import { schedulerDuty } from "./duties/scheduler.ts";
 import { checkScheduleDefinition } from "@bfmono/apps/bfDb/nodeTypes/BfJobSchedule.ts";
 import type { ScheduleDefinition } from "./schedule.ts";
-import { DEFAULT_LOOP_CONFIG, type WorkerLoopConfig } from "./loopConfig.ts";
+import {
+  DEFAULT_LOOP_CONFIG,
+  POLL_INTERVAL_WITHOUT_LISTEN_MS,
+  type WorkerLoopConfig,
+} from "./loopConfig.ts";
 import { WorkerMetrics } from "./metrics.ts";
 import { HandlerRegistry } from "./registry.ts";
 import { PrefetchPacer } from "./prefetchPacer.ts";
@@ -107,11 +111,14 @@ export class Worker {
   #served: string[];
   #tooManyQueuesLogged = false;
   readonly #maxUnsettled: number;
+  /** Whether the poll interval was given; if not, it is shorter where LISTEN is impossible. */
+  readonly #pollIntervalGiven: boolean;
 
   constructor(options: StartWorkerOptions) {
     this.id = options.workerId ?? `worker-${crypto.randomUUID()}`;
     this.registry = new HandlerRegistry(options.handlers);
     const given = options.config ?? {};
+    this.#pollIntervalGiven = given.pollIntervalMs !== undefined;
     this.config = {
       concurrency: given.concurrency ?? DEFAULT_LOOP_CONFIG.concurrency,
       jobTimeoutMs: given.jobTimeoutMs ?? DEFAULT_LOOP_CONFIG.jobTimeoutMs,
@@ -160,7 +167,10 @@ export class Worker {
         ...this.#buffer.map((b) => b.job.id),
       ],
       onRenewed: (held, sentAt) => this.#onRenewed(held, sentAt),
-      beforeRenewal: () => this.#unlisten ? Promise.resolve() : this.#listen(),
+      beforeRenewal: () =>
+        this.#unlisten || !bfDb.backend.notifications
+          ? Promise.resolve()
+          : this.#listen(),
       renewRegistration: async () => {
         const found = await renewWorker(
           this.id,
@@ -204,7 +214,10 @@ export class Worker {
   /** Starts listening, the maintenance duties and the claim loop. */
   async start(): Promise<void> {
     // An application that never called bfDb.use gets the environment's database.
-    await bfDb.ready();
+    const backend = await bfDb.ready();
+    if (!backend.notifications && !this.#pollIntervalGiven) {
+      this.config.pollIntervalMs = POLL_INTERVAL_WITHOUT_LISTEN_MS;
+    }
     const queues = this.config.queues;
     if (queues !== "every") {
       for (const type of this.registry.types) {
@@ -284,6 +297,9 @@ export class Worker {
     }
     this.logger.info("worker started", {
       types: this.registry.types,
+      // "poll": behind a transaction pooler with no connection to LISTEN on, jobs are found by
+      // the poll alone (every pollIntervalMs), cancellations by the heartbeat.
+      wakeUps: backend.notifications ? "listen" : "poll",
       ...this.config,
     });
     this.#loop = this.#claimLoop();
@@ -305,6 +321,7 @@ export class Worker {
   }
 
   async #listen(): Promise<void> {
+    if (!bfDb.backend.notifications) return;
     const subscriptions: [string, (payload: string) => void][] = [
       [JOB_CHANNEL, (payload) => {
         const { type, queue } = parseJobNotice(payload);

@@ -2,13 +2,14 @@
 import { load } from "../lib/packages.mjs";
 import { runEnqueue } from "../lib/enqueue.mjs";
 import { databaseUrl } from "../lib/proto.mjs";
-import { logger, TASK } from "./options.mjs";
+import { logger, noPreparedStatements, TASK } from "./options.mjs";
 
 const { makeWorkerUtils } = await load("graphile-worker");
 
 const utils = await makeWorkerUtils({
   connectionString: databaseUrl(),
   logger,
+  noPreparedStatements,
 });
 await runEnqueue({
   warm: () => utils.withPgClient((c) => c.query("select 1")),

@@ -17,8 +17,15 @@ export const logger = new Logger(() => (level, message) => {
 });
 
 /**
+ * Behind a transaction pooler (BENCH_NO_PREPARE=1) graphile-worker must not prepare statements
+ * (its `preparedStatements: false`, `noPreparedStatements` for WorkerUtils).
+ */
+export const noPreparedStatements = process.env.BENCH_NO_PREPARE === "1";
+
+/**
  * Worker preset per the graphile-worker performance docs (worker.graphile.org/docs/performance):
- * localQueue batching on, completion and failure batching on (delay 0), pool = concurrency + 1.
+ * localQueue batching on, completion and failure batching on (delay 0), pool = concurrency + 1;
+ * behind a pooler, no prepared statements and the poll at BENCH_GRAPHILE_POLL_MS.
  */
 export function workerPreset() {
   const concurrency = envInt("BENCH_CONCURRENCY", 10);
@@ -29,6 +36,10 @@ export function workerPreset() {
       localQueue: { size: envInt("BENCH_GRAPHILE_LOCAL_QUEUE", 500) },
       completeJobBatchDelay: 0,
       failJobBatchDelay: 0,
+      ...(noPreparedStatements ? { preparedStatements: false } : {}),
+      ...(process.env.BENCH_GRAPHILE_POLL_MS
+        ? { pollInterval: envInt("BENCH_GRAPHILE_POLL_MS", 2000) }
+        : {}),
     },
   };
 }

@@ -20,7 +20,9 @@ export async function openBoss(role, { pool = false } = {}) {
   const worker = role === "worker";
   const boss = new PgBoss({
     connectionString: databaseUrl(),
-    useListenNotify: worker,
+    // Behind a transaction pooler (BENCH_PGBOSS_LISTEN=0) its LISTEN would be accepted and hear
+    // nothing, and with it on pg-boss polls only every notifyPollingInterval (30 s).
+    useListenNotify: worker && process.env.BENCH_PGBOSS_LISTEN !== "0",
     supervise: worker,
     schedule: false,
     max: pool ? envInt("BENCH_POOL", 10) : envInt("BENCH_CONCURRENCY", 10) + 1,

@@ -8,6 +8,7 @@ import {
 } from "@bfmono/apps/bfDb/storage/openBackend.ts";
 import {
   ConfigError,
+  databaseConnectionFromEnv,
   databaseUrlFromEnv,
   embeddedDataDirFromEnv,
   operatorAccessFromEnv,
@@ -42,9 +43,11 @@ export const bftTask: BftTask = {
       : parseInteger(flags.port, "--port", 0, 65_535);
     let databaseUrl: string | undefined;
     let access;
+    let connection;
     try {
       databaseUrl = databaseUrlFromEnv();
       access = operatorAccessFromEnv();
+      connection = databaseConnectionFromEnv();
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       console.error(`error: ${error.message}`);
@@ -71,7 +74,12 @@ export const bftTask: BftTask = {
     }
     const logger = createLogger({ service: "dashboard", environment: "ops" });
     try {
-      const backend = await openBackend({ databaseUrl, maxConnections: 4 });
+      // Behind a transaction pooler: nothing prepared (see README, "Connections and poolers").
+      const backend = await openBackend({
+        databaseUrl,
+        maxConnections: 4,
+        pooler: connection.pooler,
+      });
       await migrate(backend).catch(async (error) => {
         await backend.close().catch(() => {});
         throw error;

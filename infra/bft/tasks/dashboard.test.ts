@@ -13,35 +13,38 @@ import {
 import { DEFAULT_WAIT_MS } from "@bfmono/apps/bfDb/testing/waitFor.ts";
 import { JsonLineProcess } from "@bfmono/packages/childProcess/jsonLineProcess.ts";
 
-dbTest("bft dashboard serves the dashboard against DATABASE_URL until SIGTERM", async (db) => {
-  const job = await BfJob.create(
-    { type: "cleanup_auth_tokens", payload: {} },
-    TEST_CV,
-  );
-  await using dashboard = new JsonLineProcess({
-    command: BFT_LAUNCHER,
-    args: ["dashboard", "--port", "0"],
-    label: "bft dashboard",
-    cwd: REPO_ROOT,
-    clearEnv: true,
-    env: childEnv({ DATABASE_URL: db.url }),
-  });
-  const listening = await dashboard.waitForLine(
-    (line) => line.msg === "dashboard listening",
-    { timeoutMs: DEFAULT_WAIT_MS, what: "bft dashboard to listen" },
-  );
-  const base = `http://127.0.0.1:${listening.port}`;
-  const overview = await fetch(`${base}/`);
-  assert.equal(overview.status, 200);
-  assert.equal(new URL(overview.url).pathname, "/dashboard");
-  assert.match(await overview.text(), /Queues and types/);
-  const jobs = await fetch(`${base}/dashboard/jobs`);
-  assert.match(await jobs.text(), new RegExp(`data-job="${job.id}"`));
-  // Only the dashboard: no /ops/ routes and no /health here.
-  assert.equal((await fetch(`${base}/ops/status`)).status, 404);
-  dashboard.kill("SIGTERM");
-  assert.equal((await dashboard.waitForExit(15_000)).code, 0);
-});
+dbTest(
+  "bft dashboard serves the dashboard against DATABASE_URL until SIGTERM",
+  async (db) => {
+    const job = await BfJob.create(
+      { type: "cleanup_auth_tokens", payload: {} },
+      TEST_CV,
+    );
+    await using dashboard = new JsonLineProcess({
+      command: BFT_LAUNCHER,
+      args: ["dashboard", "--port", "0"],
+      label: "bft dashboard",
+      cwd: REPO_ROOT,
+      clearEnv: true,
+      env: childEnv({ DATABASE_URL: db.url }),
+    });
+    const listening = await dashboard.waitForLine(
+      (line) => line.msg === "dashboard listening",
+      { timeoutMs: DEFAULT_WAIT_MS, what: "bft dashboard to listen" },
+    );
+    const base = `http://127.0.0.1:${listening.port}`;
+    const overview = await fetch(`${base}/`);
+    assert.equal(overview.status, 200);
+    assert.equal(new URL(overview.url).pathname, "/dashboard");
+    assert.match(await overview.text(), /Queues and types/);
+    const jobs = await fetch(`${base}/dashboard/jobs`);
+    assert.match(await jobs.text(), new RegExp(`data-job="${job.id}"`));
+    // Only the dashboard: no /ops/ routes and no /health here.
+    assert.equal((await fetch(`${base}/ops/status`)).status, 404);
+    dashboard.kill("SIGTERM");
+    assert.equal((await dashboard.waitForExit(15_000)).code, 0);
+  },
+);
 
 Deno.test("bft dashboard on the embedded database points at the worker, and refuses a bad port", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "bft-dashboard-" });

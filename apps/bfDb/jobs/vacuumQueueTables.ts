@@ -1,5 +1,5 @@
 /**
- * The queue's own vacuum, for servers where autovacuum is off (and for PGlite, which has none).
+ * The queue's own vacuum, for servers where autovacuum is off.
  * Every job leaves two or three dead row versions in `bfdb_jobs_active` (claim, start, the move
  * to a finished table); autovacuum clears them by the table's own thresholds (migration 004),
  * but with it off the table and its claim index only grow: a 3-minute saturation run left 2

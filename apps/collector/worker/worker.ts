@@ -32,6 +32,7 @@ import type { DutyHooks } from "./duties/dutyHooks.ts";
 import { Heartbeat } from "./duties/heartbeat.ts";
 import { Periodic } from "./duties/periodic.ts";
 import { prunerDuty } from "./duties/pruner.ts";
+import { vacuumerDuty } from "./duties/vacuumer.ts";
 import { reaperDuty } from "./duties/reaper.ts";
 import { schedulerDuty } from "./duties/scheduler.ts";
 import { checkScheduleDefinition } from "@bfmono/apps/bfDb/nodeTypes/BfJobSchedule.ts";
@@ -271,12 +272,32 @@ export class Worker {
         });
       },
     });
+    // Only where the server's autovacuum is off: the queue's dead rows would otherwise
+    // pile up in the active table and its claim index for as long as the worker runs.
+    const vacuumer = vacuumerDuty({
+      ...hooks,
+      onVacuumed: (check, ms) => {
+        this.logger.info("queue tables vacuumed", {
+          deadRows: check.deadRows,
+          ms,
+          why: "the server's autovacuum is off",
+        });
+      },
+    });
     this.#heartbeat.start();
     poll.start();
     queueSettings.start();
     reaper.start(0);
     pruner.start(0);
-    this.#duties.push(this.#heartbeat, reaper, poll, pruner, queueSettings);
+    vacuumer.start();
+    this.#duties.push(
+      this.#heartbeat,
+      reaper,
+      poll,
+      pruner,
+      queueSettings,
+      vacuumer,
+    );
     if (this.#schedules.length > 0) {
       const scheduler = schedulerDuty({
         ...hooks,

@@ -23,7 +23,8 @@ export const backendKills: Scenario = {
         const [row] = await ctx.admin.unsafe<{ n: number }[]>(
           `SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))::int AS n
            FROM pg_stat_activity
-           WHERE application_name = 'chaos_worker' AND datname = $1
+           WHERE application_name IN ('chaos_worker', 'chaos_worker listen')
+             AND datname = $1
              AND pid <> pg_backend_pid()`,
           [ctx.database],
         );

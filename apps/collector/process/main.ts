@@ -90,11 +90,18 @@ export async function runWorkerProcess(
 
   try {
     // Chosen before connecting: each connection's application_name carries it, so
-    // pg_stat_activity tells which worker holds which connections.
+    // pg_stat_activity tells which worker holds which connections (unless PGAPPNAME names them,
+    // as libpq's clients let an operator do).
     const workerId = `worker-${crypto.randomUUID()}`;
+    const applicationName = env.PGAPPNAME?.trim() || `bft ${workerId}`;
     let backend: BfDbBackend | null;
     try {
-      backend = await openAndMigrate(config, logger, shutdown.signal, workerId);
+      backend = await openAndMigrate(
+        config,
+        logger,
+        shutdown.signal,
+        applicationName,
+      );
     } catch (error) {
       if (!(error instanceof EmbeddedDatabaseBusyError)) throw error;
       console.error(EMBEDDED_BUSY_MESSAGE);
@@ -156,13 +163,13 @@ export async function runWorkerProcess(
  * line per failed try: where, why, when the next). A shutdown signal ends the wait at once,
  * even in the middle of a connect that would take the whole connect timeout. The worker's
  * connections: a pool of `poolSize` whatever its concurrency, plus one for LISTEN, named
- * `bft <workerId>` (and `bft <workerId> listen`) in pg_stat_activity.
+ * `applicationName` (and `<applicationName> listen`) in pg_stat_activity.
  */
 async function openAndMigrate(
   config: WorkerConfig,
   logger: Logger,
   signal: AbortSignal,
-  workerId: string,
+  applicationName: string,
 ): Promise<BfDbBackend | null> {
   const aborted = new Promise<"aborted">((resolve) => {
     if (signal.aborted) resolve("aborted");
@@ -179,7 +186,7 @@ async function openAndMigrate(
         connectTimeoutMs: config.connectTimeoutMs,
         pooler: config.pooler,
         listenUrl: config.listenUrl,
-        applicationName: `bft ${workerId}`,
+        applicationName,
       });
       return { applied: await migrate(backend), backend };
     })();

@@ -3,23 +3,41 @@
  * claim round trip behind running jobs, which only pays when jobs are short: the target is the
  * number of jobs that finish during a few claim round trips, so a worker of slow jobs claims
  * none ahead and leaves them to idle workers, and a worker of quick ones batches its claims.
+ *
+ * How fast jobs finish is judged two ways, and the larger wins: the rate at which they did
+ * finish (a measured throughput, which claiming ahead itself limits), and the rate at which the
+ * slots could finish them (concurrency over the jobs' own run time). The second is what lets a
+ * fresh worker facing a backlog of quick jobs claim at full speed after its first claim: by the
+ * first alone it climbed for half a second, claiming 10, 14, 20, 40, 60, 100, 200 … (20,000
+ * no-op jobs took 1.35 s instead of 1.0).
  */
 export class PrefetchPacer {
   #finished = 0;
   #windowStart: number;
   #ratePerSecond: number | undefined;
   #claimSeconds = MIN_LEAD_SECONDS;
+  /** Running average of one job's run time, in seconds; undefined until one finishes. */
+  #runSeconds: number | undefined;
+  #lastFinish = 0;
 
   constructor(
     readonly maxPrefetch: number,
     private readonly now: () => number = () => performance.now(),
+    /** Slots of the worker: how many jobs run at once. */
+    readonly concurrency = 1,
   ) {
     this.#windowStart = now();
   }
 
-  /** Counts one finished job. */
-  observeFinished(): void {
+  /** Counts one finished job, which ran for `runSeconds` when known. */
+  observeFinished(runSeconds?: number): void {
     this.#finished++;
+    this.#lastFinish = this.now();
+    if (runSeconds !== undefined && Number.isFinite(runSeconds)) {
+      this.#runSeconds = this.#runSeconds === undefined
+        ? runSeconds
+        : 0.9 * this.#runSeconds + 0.1 * runSeconds;
+    }
   }
 
   /** Folds one claim's duration into the running estimate. */
@@ -41,10 +59,20 @@ export class PrefetchPacer {
       this.#finished = 0;
       this.#windowStart = now;
     }
+    // What the slots could finish, while jobs finish at all: after a pause the next jobs may be
+    // of another kind, and are measured afresh.
+    if (now - this.#lastFinish > IDLE_FORGET_SECONDS * 1000) {
+      this.#runSeconds = undefined;
+    }
+    const capacity = this.#runSeconds === undefined
+      ? 0
+      : this.concurrency / Math.max(this.#runSeconds, MIN_RUN_SECONDS);
     // Small claims are quick, so the lead time is floored: otherwise a worker that starts with
     // small claims keeps them small, since each one predicts the next.
     const lead = Math.max(MIN_LEAD_SECONDS, this.#claimSeconds) * LEAD_CLAIMS;
-    const ahead = Math.ceil((this.#ratePerSecond ?? 0) * lead);
+    const ahead = Math.ceil(
+      Math.max(this.#ratePerSecond ?? 0, capacity) * lead,
+    );
     return Math.max(0, Math.min(this.maxPrefetch, ahead));
   }
 }
@@ -53,5 +81,9 @@ export class PrefetchPacer {
 const RATE_WINDOW_SECONDS = 0.025;
 /** The shortest claim round trip the pacer plans for. */
 const MIN_LEAD_SECONDS = 0.005;
+/** A job's run time below which it counts as this short (a no-op takes microseconds). */
+const MIN_RUN_SECONDS = 0.000_05;
+/** After this long with no job finished, the jobs' run time is forgotten. */
+const IDLE_FORGET_SECONDS = 2;
 /** How many claim round trips of work to keep claimed ahead. */
 const LEAD_CLAIMS = 4;

@@ -88,6 +88,16 @@ export class Settler {
     }, START_WRITE_DELAY_MS);
   }
 
+  /**
+   * Writes the start of a job claimed ahead now, before its handler runs (for a job suspected of
+   * taking its worker down: see the worker's launch). Resolves once written, or once the write
+   * failed (logged: the run goes on, as with a lazy start).
+   */
+  async startNow(job: BfJob): Promise<void> {
+    this.#starts.delete(job.id);
+    await this.#writeStarts([{ job, startedAt: new Date().toISOString() }]);
+  }
+
   /** Queues a completion, with the handler's result as JSON text when it returned one. */
   complete(job: BfJob, resultJson?: string): void {
     this.#add({

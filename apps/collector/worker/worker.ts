@@ -139,7 +139,11 @@ export class Worker {
     this.logger = (options.logger ??
       createLogger({ service: "collector", environment: "development" }))
       .child({ workerId: this.id });
-    this.#pacer = new PrefetchPacer(this.config.prefetch);
+    this.#pacer = new PrefetchPacer(
+      this.config.prefetch,
+      undefined,
+      this.config.concurrency,
+    );
     this.#settler = new Settler({
       workerId: this.id,
       logger: this.logger,
@@ -631,10 +635,23 @@ export class Worker {
     });
   }
 
+  /**
+   * Starts `job` in a slot. A job claimed ahead that came back uncharged from a dead worker
+   * before has its start written before its handler runs: if it takes this worker down too, the
+   * attempt counts (it is the likely culprit), while the jobs claimed ahead beside it come back
+   * uncharged again. Without this, a job that kills its worker every time kept coming back
+   * uncharged until its refunds ran out, and so did every job claimed ahead with it, each
+   * gathering notes until they too were charged for its crashes.
+   */
   #launch(job: BfJob): void {
+    const startFirst = job.props.status === "claimed" &&
+        cameBackUncharged(job)
+      ? this.#settler.startNow(job)
+      : undefined;
     const handler = this.registry.get(job.props.type)!;
     const controller = new AbortController();
-    const entry: RunningJob = { job, controller, claimedAt: performance.now() };
+    const launchedAt = performance.now();
+    const entry: RunningJob = { job, controller, claimedAt: launchedAt };
     this.#running.set(job.id, entry);
     this.metrics.running = this.#running.size;
     const log = jobLogger(this.logger, job);
@@ -654,7 +671,9 @@ export class Worker {
         () => {},
         (error) => log.warn("could not store the job's progress", { error }),
       );
-    runJob(job, handler, log, controller.signal, writeProgress).then(
+    const run = () =>
+      runJob(job, handler, log, controller.signal, writeProgress);
+    (startFirst ? startFirst.then(run) : run()).then(
       (outcome) => {
         clearTimeout(timeout);
         this.#running.delete(job.id);
@@ -663,7 +682,7 @@ export class Worker {
           this.#mayHaveWork = true;
         }
         this.metrics.running = this.#running.size;
-        this.#pacer.observeFinished();
+        this.#pacer.observeFinished((performance.now() - launchedAt) / 1000);
         if (outcome.kind === "completed") {
           this.#settler.complete(job, outcome.resultJson);
         } else if (outcome.kind === "failed") {
@@ -794,4 +813,11 @@ export async function startWorker(
   const worker = new Worker(options);
   await worker.start();
   return worker;
+}
+
+/** Whether `job` carries a note of a return from a dead worker that did not count. */
+function cameBackUncharged(job: BfJob): boolean {
+  const errors = job.props.errors;
+  return Array.isArray(errors) &&
+    errors.some((e) => (e as { uncharged?: unknown })?.uncharged === true);
 }

@@ -19,6 +19,11 @@
  * @module
  */
 
+import {
+  postgresOsIds,
+  sparePort,
+} from "@bfmono/packages/localServers/localServers.ts";
+
 /** Options for {@linkcode PgCluster.create}. */
 export interface PgClusterOptions {
   /** `max_connections` of the server; small, so exhaustion is cheap. Default 40. */
@@ -125,25 +130,6 @@ export function findPgBinDir(): string {
   );
 }
 
-/** A loopback TCP port nobody listens on right now. */
-export function sparePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-function postgresIds(): { uid: number; gid: number } | null {
-  if (Deno.uid() !== 0) return null;
-  for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
-    const [name, , uid, gid] = line.split(":");
-    if (name === "postgres") return { uid: Number(uid), gid: Number(gid) };
-  }
-  throw new Error(
-    "running as root, but there is no `postgres` OS user to run the cluster as",
-  );
-}
-
 function processAlive(pid: number): boolean {
   try {
     Deno.statSync(`/proc/${pid}`);
@@ -212,7 +198,7 @@ export class PgCluster {
     await PgCluster.removeStale(binDir, log);
     const dir = await Deno.makeTempDir({ prefix: DIR_PREFIX });
     await Deno.writeTextFile(`${dir}/owner.pid`, String(Deno.pid));
-    const ids = postgresIds();
+    const ids = postgresOsIds("the cluster");
     if (ids) await Deno.chown(dir, ids.uid, ids.gid);
     await Deno.chmod(dir, 0o755);
     const cluster = new PgCluster(

@@ -14,6 +14,10 @@
  *
  * @module
  */
+import {
+  postgresOsIds,
+  sparePort,
+} from "@bfmono/packages/localServers/localServers.ts";
 import { DEFAULT_WAIT_MS } from "./waitFor.ts";
 import { TEST_SERVER_URL } from "./testDatabase.ts";
 
@@ -67,26 +71,6 @@ export interface PgBouncer extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-/** A loopback TCP port nobody listens on right now. */
-function sparePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-/** The uid and gid of the `postgres` OS user, when we run as root. */
-function postgresIds(): { uid: number; gid: number } | null {
-  if (Deno.uid() !== 0) return null;
-  for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
-    const [name, , uid, gid] = line.split(":");
-    if (name === "postgres") return { uid: Number(uid), gid: Number(gid) };
-  }
-  throw new Error(
-    "running as root, but there is no `postgres` OS user for pgbouncer to run as",
-  );
-}
-
 async function accepts(port: number): Promise<boolean> {
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -109,7 +93,7 @@ export async function startPgBouncer(
   const port = sparePort();
   const dir = await Deno.makeTempDir({ prefix: "bfmono-pgbouncer-" });
   const logFile = `${dir}/pgbouncer.log`;
-  const ids = postgresIds();
+  const ids = postgresOsIds("pgbouncer");
   const ini = [
     "[databases]",
     // Every database name goes to the same server, so test databases made on the fly pass.

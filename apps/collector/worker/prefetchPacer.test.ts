@@ -71,3 +71,22 @@ Deno.test("pacer: long claims lengthen the lead, and maxPrefetch 0 turns prefetc
   off.finish(1000, 25);
   assert.equal(off.pacer.prefetchTarget(), 0);
 });
+
+Deno.test("pacer: quick jobs' run time lifts the target at once, and is forgotten after a pause", () => {
+  let ms = 0;
+  const pacer = new PrefetchPacer(1000, () => ms, 10);
+  assert.equal(pacer.prefetchTarget(), 0, "nothing known yet");
+  // Ten no-op jobs finish within a millisecond of the first claim.
+  for (let i = 0; i < 10; i++) {
+    ms += 0.1;
+    pacer.observeFinished(0.000_1);
+  }
+  assert.equal(pacer.prefetchTarget(), 1000, "full prefetch after one claim");
+  // Then nothing finishes for a moment (slow jobs now): hardly anything is claimed ahead
+  // for them (what remains is the measured rate of that moment: 10 jobs in 151 ms).
+  ms += 150;
+  assert.ok(pacer.prefetchTarget() <= 2);
+  // Slow jobs' own run time keeps it there.
+  pacer.observeFinished(0.5);
+  assert.ok(pacer.prefetchTarget() <= 2);
+});

@@ -59,8 +59,8 @@ export class PrefetchPacer {
       this.#finished = 0;
       this.#windowStart = now;
     }
-    // What the slots could finish, while jobs finish at all: after a pause the next jobs may be
-    // of another kind, and are measured afresh.
+    // What the slots could finish, while jobs keep finishing: after a pause the next jobs may
+    // be of another kind, and are measured afresh.
     if (now - this.#lastFinish > IDLE_FORGET_SECONDS * 1000) {
       this.#runSeconds = undefined;
     }
@@ -83,7 +83,11 @@ const RATE_WINDOW_SECONDS = 0.025;
 const MIN_LEAD_SECONDS = 0.005;
 /** A job's run time below which it counts as this short (a no-op takes microseconds). */
 const MIN_RUN_SECONDS = 0.000_05;
-/** After this long with no job finished, the jobs' run time is forgotten. */
-const IDLE_FORGET_SECONDS = 2;
+/**
+ * After this long with no job finished, the jobs' run time is forgotten: a backlog of quick
+ * jobs finishes some every few milliseconds, while slow jobs arriving after quick ones must
+ * not be claimed ahead by the first worker to see them (they are left to idle workers).
+ */
+const IDLE_FORGET_SECONDS = 0.1;
 /** How many claim round trips of work to keep claimed ahead. */
 const LEAD_CLAIMS = 4;

@@ -225,7 +225,7 @@ export function validateProps(
       );
     }
   }
-  for (const [name, field] of Object.entries(spec.fields)) {
+  for (const [name, field] of fieldsOf(spec)) {
     let value = props[name];
     if (value === undefined && applyDefaults && field.hasDefault) {
       value = copyOfDefault(field.defaultValue);
@@ -240,11 +240,36 @@ export function validateProps(
   return out;
 }
 
+const fieldLists = new WeakMap<BfNodeSpec, [string, FieldSpec][]>();
+
+/** A spec's fields as a list, made once per spec: a batch create validates them per input. */
+function fieldsOf(spec: BfNodeSpec): [string, FieldSpec][] {
+  let list = fieldLists.get(spec);
+  if (!list) {
+    list = Object.entries(spec.fields);
+    fieldLists.set(spec, list);
+  }
+  return list;
+}
+
 /** Each node gets its own copy of an object default; primitives and `[]` need no cloning. */
 function copyOfDefault(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
   if (Array.isArray(value) && value.length === 0) return [];
   return structuredClone(value);
+}
+
+function refuse(
+  className: string,
+  name: string,
+  expected: string,
+  value: unknown,
+): never {
+  throw new BfValidationError(
+    className,
+    name,
+    `expected ${expected}, got ${describe(value)}`,
+  );
 }
 
 function checkField(
@@ -253,27 +278,29 @@ function checkField(
   field: FieldSpec,
   value: unknown,
 ) {
-  const fail = (expected: string) => {
-    throw new BfValidationError(
-      className,
-      name,
-      `expected ${expected}, got ${describe(value)}`,
-    );
-  };
   switch (field.kind) {
     case "string":
-      if (typeof value !== "string") fail("a string");
+      if (typeof value !== "string") {
+        refuse(className, name, "a string", value);
+      }
       if (!isStorableString(value as string)) {
-        fail("a string without NUL characters or lone surrogates");
+        refuse(
+          className,
+          name,
+          "a string without NUL characters or lone surrogates",
+          value,
+        );
       }
       break;
     case "number":
       if (typeof value !== "number" || !Number.isFinite(value)) {
-        fail("a finite number");
+        refuse(className, name, "a finite number", value);
       }
       break;
     case "boolean":
-      if (typeof value !== "boolean") fail("a boolean");
+      if (typeof value !== "boolean") {
+        refuse(className, name, "a boolean", value);
+      }
       break;
     case "json": {
       const problem = jsonProblem(value, name, field.maxBytes);

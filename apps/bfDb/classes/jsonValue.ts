@@ -32,6 +32,9 @@ export function jsonProblem(
   path: string,
   maxBytes: number = MAX_JSON_BYTES,
 ): string | null {
+  // Almost every value is fine: a walk that builds no paths says so, and only a value it
+  // refuses is walked again for the path and reason.
+  if (fits(value, 0, { left: maxBytes })) return null;
   const budget = { left: maxBytes };
   const problem = walk(value, path, 0, budget);
   if (problem === TOO_LARGE) {
@@ -98,6 +101,43 @@ function walk(
   return `${path}: ${
     value === undefined ? "undefined" : `a ${typeof value}`
   } is not a JSON value`;
+}
+
+/** `walk`'s rules without its paths: whether `value` may be stored. */
+function fits(
+  value: unknown,
+  depth: number,
+  budget: { left: number },
+): boolean {
+  if (depth > MAX_JSON_DEPTH) return false;
+  if (typeof value === "string") {
+    return spend(budget, jsonStringBytes(value, budget.left)) &&
+      isStorableString(value);
+  }
+  if (value === null || typeof value === "boolean") return spend(budget, 5);
+  if (typeof value === "number") {
+    return Number.isFinite(value) && spend(budget, String(value).length);
+  }
+  if (Array.isArray(value)) {
+    if (!spend(budget, 2 + value.length)) return false;
+    for (let i = 0; i < value.length; i++) {
+      if (!fits(value[i], depth + 1, budget)) return false;
+    }
+    return true;
+  }
+  if (typeof value !== "object") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  if (!spend(budget, 2)) return false;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (
+      !isStorableString(key) ||
+      !spend(budget, jsonStringBytes(key, budget.left) + 2) ||
+      !fits((value as Record<string, unknown>)[key], depth + 1, budget)
+    ) return false;
+  }
+  return true;
 }
 
 function spend(budget: { left: number }, bytes: number): boolean {

@@ -45,20 +45,39 @@ export async function insertJobs(
   // alike): the server unnests them without parsing one JSON document per batch, and one row
   // comes back per statement, not one per job (every row of one
   // INSERT gets the same created_at and, when not given, the same runAt).
+  const n = jobs.length;
+  const ids = new Array<string>(n), types = new Array<string>(n);
+  const queues = new Array<string>(n), priorities = new Array<string>(n);
+  const runAts = new Array<string>(n), maxAttempts = new Array<string>(n);
+  const payloads = new Array<string>(n), sortValues = new Array<string>(n);
+  const extras = new Array<string>(n), keyExpiries = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const { bfGid, props, sortValue, extra, keyExpiresAt } = jobs[i];
+    ids[i] = bfGid;
+    types[i] = props.type as string;
+    queues[i] = (props.queue as string | undefined) ?? DEFAULT_QUEUE;
+    priorities[i] = String(props.priority ?? 0);
+    runAts[i] = (props.runAt as string | undefined) ?? "";
+    maxAttempts[i] = String(props.maxAttempts ?? 3);
+    payloads[i] = JSON.stringify(props.payload ?? null);
+    sortValues[i] = String(sortValue);
+    extras[i] = extra ? JSON.stringify(extra) : "";
+    keyExpiries[i] = keyExpiresAt ?? "";
+  }
   const params = [
-    jobs.map((j) => j.bfGid),
-    jobs.map((j) => j.props.type),
-    jobs.map((j) => (j.props.queue as string | undefined) ?? DEFAULT_QUEUE),
-    jobs.map((j) => String(j.props.priority ?? 0)),
-    jobs.map((j) => (j.props.runAt as string | undefined) ?? ""),
-    jobs.map((j) => String(j.props.maxAttempts ?? 3)),
-    jobs.map((j) => JSON.stringify(j.props.payload ?? null)),
-    jobs.map((j) => String(j.sortValue)),
+    ids,
+    types,
+    queues,
+    priorities,
+    runAts,
+    maxAttempts,
+    payloads,
+    sortValues,
     orgId,
     creatorId,
     JOB_CHANNEL,
-    jobs.map((j) => j.extra ? JSON.stringify(j.extra) : ""),
-    jobs.map((j) => j.keyExpiresAt ?? ""),
+    extras,
+    keyExpiries,
   ];
   const source = options.keyed
     ? `input WHERE bf_gid IN (SELECT bf_gid FROM keys)`

@@ -60,24 +60,36 @@ class Turns {
 
 /** Whether `value` is an array of strings, numbers and nulls, nested or not. */
 function isPlainArray(value: unknown): value is unknown[] {
-  return Array.isArray(value) &&
-    value.every((x) =>
-      x === null || typeof x === "string" || typeof x === "number" ||
-      isPlainArray(x)
-    );
+  if (!Array.isArray(value)) return false;
+  for (const x of value) {
+    if (
+      x !== null && typeof x !== "string" && typeof x !== "number" &&
+      !isPlainArray(x)
+    ) return false;
+  }
+  return true;
 }
 
 /** A PostgreSQL array literal of `xs`: every element quoted and escaped, null as NULL. */
 function arrayLiteral(xs: readonly unknown[]): string {
-  return "{" +
-    xs.map((x) =>
-      x === null
-        ? "NULL"
-        : Array.isArray(x)
-        ? arrayLiteral(x)
-        : `"${String(x).replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`
-    ).join(",") + "}";
+  let literal = "{";
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (i > 0) literal += ",";
+    if (x === null) literal += "NULL";
+    else if (Array.isArray(x)) literal += arrayLiteral(x);
+    else {
+      const text = String(x);
+      literal += NEEDS_ESCAPE.test(text)
+        ? `"${text.replace(ESCAPED_CHARACTERS, "\\$&")}"`
+        : `"${text}"`;
+    }
+  }
+  return literal + "}";
 }
+
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPED_CHARACTERS = /["\\]/g;
 
 /**
  * Parameters as the driver should send them. An array of strings goes as its literal: postgres.js

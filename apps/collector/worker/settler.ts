@@ -8,7 +8,7 @@ import type { WorkerMetrics } from "./metrics.ts";
 const START_WRITE_DELAY_MS = 250;
 
 type Pending =
-  | { kind: "complete"; job: BfJob; startedAt?: string; resultJson?: string }
+  | { kind: "complete"; job: BfJob; startedAtMs?: number; resultJson?: string }
   | { kind: "fail"; job: BfJob; error: string; permanent: boolean }
   | { kind: "snooze"; job: BfJob; delayMs: number }
   | { kind: "release"; job: BfJob };
@@ -46,7 +46,7 @@ export class Settler {
   #pump: Promise<void> | undefined;
   #failures = 0;
   #peakBacklog = 0;
-  readonly #starts = new Map<string, { job: BfJob; startedAt: string }>();
+  readonly #starts = new Map<string, { job: BfJob; startedAtMs: number }>();
   #startTimer: ReturnType<typeof setTimeout> | undefined;
   #startsDue = false;
 
@@ -80,7 +80,7 @@ export class Settler {
    * settles first is written once, with its start time in the settle, instead of twice.
    */
   started(job: BfJob): void {
-    this.#starts.set(job.id, { job, startedAt: new Date().toISOString() });
+    this.#starts.set(job.id, { job, startedAtMs: Date.now() });
     this.#startTimer ??= setTimeout(() => {
       this.#startTimer = undefined;
       this.#startsDue = true;
@@ -95,7 +95,7 @@ export class Settler {
    */
   async startNow(job: BfJob): Promise<void> {
     this.#starts.delete(job.id);
-    await this.#writeStarts([{ job, startedAt: new Date().toISOString() }]);
+    await this.#writeStarts([{ job, startedAtMs: Date.now() }]);
   }
 
   /** Queues a completion, with the handler's result as JSON text when it returned one. */
@@ -103,7 +103,7 @@ export class Settler {
     this.#add({
       kind: "complete",
       job,
-      startedAt: this.#takeStart(job),
+      startedAtMs: this.#takeStart(job),
       resultJson,
     });
   }
@@ -126,10 +126,10 @@ export class Settler {
     this.#add({ kind: "release", job });
   }
 
-  #takeStart(job: BfJob): string | undefined {
+  #takeStart(job: BfJob): number | undefined {
     const start = this.#starts.get(job.id);
     this.#starts.delete(job.id);
-    return start?.startedAt;
+    return start?.startedAtMs;
   }
 
   #add(item: Pending): void {
@@ -181,7 +181,7 @@ export class Settler {
     }
   }
 
-  #takeDueStarts(): { job: BfJob; startedAt: string }[] {
+  #takeDueStarts(): { job: BfJob; startedAtMs: number }[] {
     if (!this.#startsDue) return [];
     this.#startsDue = false;
     const starts = [...this.#starts.values()];
@@ -216,7 +216,7 @@ export class Settler {
   /** Writes one chunk; false when the database did not take it (the chunk is kept). */
   async #write(
     batch: Pending[],
-    starts: { job: BfJob; startedAt: string }[],
+    starts: { job: BfJob; startedAtMs: number }[],
   ): Promise<boolean> {
     const { workerId } = this.#options;
     const completes = batch.filter((p) => p.kind === "complete");
@@ -229,7 +229,7 @@ export class Settler {
           workerId,
           completes.map((p) => ({
             ...p.job.held,
-            startedAt: p.startedAt,
+            startedAtMs: p.startedAtMs,
             resultJson: p.resultJson,
           })),
         ),
@@ -270,13 +270,13 @@ export class Settler {
   }
 
   async #writeStarts(
-    starts: { job: BfJob; startedAt: string }[],
+    starts: { job: BfJob; startedAtMs: number }[],
   ): Promise<void> {
     if (starts.length === 0) return;
     try {
       await BfJob.startMany(
         this.#options.workerId,
-        starts.map((s) => ({ ...s.job.held, startedAt: s.startedAt })),
+        starts.map((s) => ({ ...s.job.held, startedAtMs: s.startedAtMs })),
       );
     } catch (error) {
       // Only the `running` label is lost: the lease still covers the job, and its settle

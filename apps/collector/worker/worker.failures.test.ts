@@ -149,6 +149,65 @@ dbTest(
 );
 
 dbTest(
+  "each running job gets the whole jobTimeoutMs from its own start, whatever ran or ended before it",
+  async () => {
+    const gate = new Gate();
+    const abortedAfter = new Map<number, number>();
+    const timed = defineHandler({
+      type: "timed",
+      schema: z.object({ n: z.number() }),
+      async process({ n }, ctx) {
+        const started = performance.now();
+        if (n === 0) return; // ends at once, before the others' time is up
+        await Promise.race([aborted(ctx.signal), gate.wait()]);
+        if (ctx.signal.aborted) {
+          abortedAfter.set(n, performance.now() - started);
+        }
+      },
+    });
+    try {
+      await using w = await startTestWorker({
+        handlers: [timed],
+        config: { jobTimeoutMs: 300 },
+      });
+      const first = await BfJob.create(
+        { type: "timed", payload: { n: 0 }, maxAttempts: 1 },
+        cv,
+      );
+      await w.waitForStatus(first.id, "completed");
+      const early = await BfJob.create(
+        { type: "timed", payload: { n: 1 }, maxAttempts: 1 },
+        cv,
+      );
+      // The second waiting job starts 150 ms into the first one's time.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const late = await BfJob.create(
+        { type: "timed", payload: { n: 2 }, maxAttempts: 1 },
+        cv,
+      );
+      for (const job of [early, late]) {
+        const row = await w.waitForStatus(job.id, "failed");
+        assert.equal(row.error, "timed out after 300 ms");
+      }
+      // Neither was cut short by a deadline meant for another job: job 2 would have been
+      // aborted about 150 ms in by job 1's. (The bound leaves room for the handler starting a
+      // little after its launch; a timer is never early.)
+      assert.ok(
+        abortedAfter.get(1)! >= 200,
+        `job 1 after ${abortedAfter.get(1)} ms`,
+      );
+      assert.ok(
+        abortedAfter.get(2)! >= 200,
+        `job 2 after ${abortedAfter.get(2)} ms`,
+      );
+      assert.equal(w.worker.runningCount, 0);
+    } finally {
+      gate.open();
+    }
+  },
+);
+
+dbTest(
   "ctx.signal fires on timeout with a timeout reason; the attempt is retried",
   async () => {
     const reasons: unknown[] = [];

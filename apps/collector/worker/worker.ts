@@ -74,6 +74,7 @@ const MAX_UNSETTLED_BATCHES = 4;
 interface RunningJob {
   job: BfJob;
   controller: AbortController;
+  /** When it was launched (performance.now()): its lease check and its timeout count from it. */
   claimedAt: number;
 }
 
@@ -84,7 +85,9 @@ export class Worker {
   readonly registry: HandlerRegistry;
   readonly config: WorkerLoopConfig;
   readonly logger: Logger;
+  /** Running jobs, in the order they were launched (a Map keeps insertion order). */
   readonly #running = new Map<string, RunningJob>();
+  #timeoutTimer: ReturnType<typeof setTimeout> | undefined;
   /** Jobs claimed ahead (status `claimed`), started as slots free up. */
   #buffer: { job: BfJob; claimedAt: number }[] = [];
   readonly #pacer: PrefetchPacer;
@@ -656,16 +659,7 @@ export class Worker {
     this.metrics.running = this.#running.size;
     const log = jobLogger(this.logger, job);
     log.debug("job started");
-    const timeout = setTimeout(
-      () =>
-        controller.abort(
-          new JobAbort(
-            "timeout",
-            `timed out after ${this.config.jobTimeoutMs} ms`,
-          ),
-        ),
-      this.config.jobTimeoutMs,
-    );
+    this.#armTimeouts();
     const writeProgress = (progressJson: string) =>
       BfJob.recordProgress(this.id, [{ ...job.held, progressJson }]).then(
         () => {},
@@ -675,8 +669,8 @@ export class Worker {
       runJob(job, handler, log, controller.signal, writeProgress);
     (startFirst ? startFirst.then(run) : run()).then(
       (outcome) => {
-        clearTimeout(timeout);
         this.#running.delete(job.id);
+        if (this.#running.size === 0) this.#disarmTimeouts();
         // A slot of a queue with slots of its own is free again.
         if (this.config.queueSlots[job.props.queue] !== undefined) {
           this.#mayHaveWork = true;
@@ -708,6 +702,49 @@ export class Worker {
         this.#wake?.();
       },
     );
+  }
+
+  /**
+   * Arms the one timer that enforces `jobTimeoutMs`, for the oldest running job: every job gets
+   * the same time, so deadlines come in launch order, which is the order of `#running`. One
+   * timer per job was a visible share of a no-op job's cost.
+   */
+  #armTimeouts(): void {
+    if (this.#timeoutTimer !== undefined) return;
+    let oldest: RunningJob | undefined;
+    for (const entry of this.#running.values()) {
+      if (!entry.controller.signal.aborted) {
+        oldest = entry;
+        break;
+      }
+    }
+    if (!oldest) return;
+    const due = oldest.claimedAt + this.config.jobTimeoutMs - performance.now();
+    this.#timeoutTimer = setTimeout(() => {
+      this.#timeoutTimer = undefined;
+      this.#abortOverdue();
+      this.#armTimeouts();
+    }, Math.max(0, due));
+  }
+
+  #disarmTimeouts(): void {
+    clearTimeout(this.#timeoutTimer);
+    this.#timeoutTimer = undefined;
+  }
+
+  /** Aborts the running jobs whose time is up. */
+  #abortOverdue(): void {
+    const now = performance.now();
+    for (const entry of this.#running.values()) {
+      if (entry.claimedAt + this.config.jobTimeoutMs > now) break;
+      if (entry.controller.signal.aborted) continue;
+      entry.controller.abort(
+        new JobAbort(
+          "timeout",
+          `timed out after ${this.config.jobTimeoutMs} ms`,
+        ),
+      );
+    }
   }
 
   /**

@@ -78,38 +78,63 @@ export function parseLogLevel(
 
 /** Creates a logger writing one JSON object per line. */
 export function createLogger(options: LoggerOptions): Logger {
-  return makeLogger(options, {});
+  return new JsonLogger(options, {});
 }
 
-function makeLogger(options: LoggerOptions, bound: LogFields): Logger {
-  const level = options.level ?? "info";
-  const min = LOG_LEVELS.indexOf(level);
-  const write = options.write ?? writeStdout;
-  const now = options.now ?? (() => new Date());
-  const log = (lvl: LogLevel) => (msg: string, fields?: LogFields) => {
-    if (LOG_LEVELS.indexOf(lvl) < min) return;
+/**
+ * The logger behind {@linkcode createLogger}. Its methods live on the prototype, so a child
+ * costs one object and its fields: the worker makes one per job, and a logger of closures was
+ * a tenth of the memory a no-op job allocated.
+ */
+class JsonLogger implements Logger {
+  readonly level: LogLevel;
+  readonly #min: number;
+
+  constructor(
+    private readonly options: LoggerOptions,
+    private readonly bound: LogFields,
+  ) {
+    this.level = options.level ?? "info";
+    this.#min = LOG_LEVELS.indexOf(this.level);
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.#log("debug", msg, fields);
+  }
+
+  info(msg: string, fields?: LogFields): void {
+    this.#log("info", msg, fields);
+  }
+
+  warn(msg: string, fields?: LogFields): void {
+    this.#log("warn", msg, fields);
+  }
+
+  error(msg: string, fields?: LogFields): void {
+    this.#log("error", msg, fields);
+  }
+
+  child(fields: LogFields): Logger {
+    return new JsonLogger(this.options, { ...this.bound, ...fields });
+  }
+
+  #log(lvl: LogLevel, msg: string, fields?: LogFields): void {
+    if (LOG_LEVELS.indexOf(lvl) < this.#min) return;
+    const { options } = this;
     const line: LogFields = {
       level: lvl,
-      ts: now().toISOString(),
+      ts: (options.now?.() ?? new Date()).toISOString(),
       msg,
       service: options.service,
       environment: options.environment,
     };
-    for (const source of [bound, fields ?? {}]) {
+    for (const source of [this.bound, fields ?? {}]) {
       for (const [k, v] of Object.entries(source)) {
         line[RESERVED.has(k) ? `field_${k}` : k] = v;
       }
     }
-    write(stringify(line), lvl);
-  };
-  return {
-    level,
-    debug: log("debug"),
-    info: log("info"),
-    warn: log("warn"),
-    error: log("error"),
-    child: (fields) => makeLogger(options, { ...bound, ...fields }),
-  };
+    (options.write ?? writeStdout)(stringify(line), lvl);
+  }
 }
 
 /** Serializes a value to JSON: Errors as {name,message,stack}, bigints as strings, cycles cut. */

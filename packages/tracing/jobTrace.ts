@@ -28,13 +28,16 @@
 import {
   type Attributes,
   context,
+  INVALID_SPAN_CONTEXT,
   type Link,
   propagation,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
   trace,
+  type Tracer,
 } from "@opentelemetry/api";
 
 /** The instrumentation scope of every job span. */
@@ -105,14 +108,18 @@ export function traceCarrierOf(value: unknown): TraceCarrier | undefined {
 export async function withJobSpan<T>(
   type: string,
   carrier: unknown,
-  attributes: Attributes,
+  attributes: Attributes | (() => Attributes),
   run: (span: Span) => Promise<T>,
 ): Promise<T> {
   // Looked up per run, not cached: a tracer kept from before would outlive a provider replaced
-  // since (tests register one each), and the lookup is a few allocations.
-  const span = trace.getTracer(JOB_TRACER_NAME).startSpan(`job ${type}`, {
+  // since (tests register one each).
+  const tracer = jobTracer();
+  // No SDK: the span would record nothing and no span could be its child, so none is made (a
+  // no-op span, its context and its options were a tenth of what a no-op job allocated).
+  if (!tracer) return await run(NO_SPAN);
+  const span = tracer.startSpan(`job ${type}`, {
     kind: SpanKind.CONSUMER,
-    attributes,
+    attributes: typeof attributes === "function" ? attributes() : attributes,
     links: producerLinks(carrier),
     // A root, not a child of whatever is active where the worker loop runs: the producer's
     // span may have ended long ago, and each attempt is a run of its own, so it is a link.
@@ -130,6 +137,16 @@ export async function withJobSpan<T>(
     span.end();
   }
 }
+
+/** The job tracer of the registered SDK, or undefined when none is registered. */
+function jobTracer(): Tracer | undefined {
+  const provider = trace.getTracerProvider();
+  return provider instanceof ProxyTracerProvider
+    ? provider.getDelegateTracer(JOB_TRACER_NAME)
+    : provider.getTracer(JOB_TRACER_NAME);
+}
+
+const NO_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** Marks `span` failed: the exception (when it is one) and status ERROR with its message. */
 function recordFailure(span: Span, error: unknown): void {

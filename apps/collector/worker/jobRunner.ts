@@ -44,13 +44,13 @@ export function runJob(
   return withJobSpan(
     job.props.type,
     (job.props as Record<string, unknown>).trace,
-    {
+    () => ({
       "job.id": job.id,
       "job.type": job.props.type,
       "job.queue": job.props.queue,
       "job.attempt": job.props.attempts,
       "job.org": job.cv.orgId,
-    },
+    }),
     async (span) => {
       const outcome = await runTraced(
         job,
@@ -75,7 +75,8 @@ async function runTraced(
   writeProgress: ProgressWriter,
   span: Span,
 ): Promise<JobOutcome> {
-  const progress = new ProgressReporter(writeProgress);
+  // Made on the first report: most handlers report none.
+  let progress: ProgressReporter | undefined;
   try {
     const payload = await parseWithSchema(
       handler.type,
@@ -83,18 +84,20 @@ async function runTraced(
       job.props.payload,
     );
     signal.throwIfAborted();
-    const returned = await raceAbort(
-      Promise.resolve(handler.process(payload, {
-        job,
-        jobId: job.id,
-        attempt: job.props.attempts,
-        logger,
-        cv: job.cv,
-        signal,
-        progress: (value) => progress.report(value),
-      })),
+    const running = handler.process(payload, {
+      job,
+      jobId: job.id,
+      attempt: job.props.attempts,
+      logger,
+      cv: job.cv,
       signal,
-    );
+      progress: (value) =>
+        (progress ??= new ProgressReporter(writeProgress)).report(value),
+    });
+    // A handler that returned without a promise has finished: there is nothing to race.
+    const returned = isThenable(running)
+      ? await raceAbort(running, signal)
+      : running;
     return outcomeOf(job, returned);
   } catch (error) {
     const abort = signal.aborted && signal.reason instanceof JobAbort
@@ -111,8 +114,12 @@ async function runTraced(
     if (error instanceof Error) span.recordException(error);
     return { kind: "failed", error: describeError(error), permanent };
   } finally {
-    await progress.close();
+    if (progress) await progress.close();
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }
 
 /**
@@ -166,16 +173,22 @@ function outcomeOf(job: BfJob, returned: unknown): JobOutcome {
 }
 
 /** Resolves with `work`, or rejects as soon as `signal` fires, whichever comes first. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+function raceAbort<T>(work: PromiseLike<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() =>
-      signal.removeEventListener("abort", onAbort)
-    );
+    signal.addEventListener("abort", onAbort, ONCE);
+    work.then((value) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(value);
+    }, (error) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(error);
+    });
   });
 }
+
+const ONCE: AddEventListenerOptions = { once: true };
 
 function describeError(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;

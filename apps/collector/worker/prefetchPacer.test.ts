@@ -90,3 +90,25 @@ Deno.test("pacer: quick jobs' run time lifts the target at once, and is forgotte
   pacer.observeFinished(0.5);
   assert.ok(pacer.prefetchTarget() <= 2);
 });
+
+Deno.test("pacer: big payloads bound how many jobs are held ahead, and the bound eases when they shrink", () => {
+  const { pacer, finish } = pacerAt(1000);
+  pacer.prefetchTarget();
+  finish(400, 25); // 16,000 quick jobs a second
+  pacer.observeClaim(0.004);
+  const uncapped = pacer.prefetchTarget();
+  assert.ok(uncapped > 100, `the rate asks for more than 100, got ${uncapped}`);
+  const big = { blob: "x".repeat(1024 * 1024) };
+  pacer.observeClaimed([big, big]);
+  const capped = pacer.prefetchTarget();
+  assert.ok(
+    capped <= 32 && capped >= 31,
+    `32 MiB of 1 MiB payloads, got ${capped}`,
+  );
+  // Small payloads again: the estimate falls back over later claims, not at once.
+  const small = { i: 1 };
+  pacer.observeClaimed([small]);
+  assert.ok(pacer.prefetchTarget() < 100);
+  for (let i = 0; i < 100; i++) pacer.observeClaimed([small]);
+  assert.equal(pacer.prefetchTarget(), uncapped);
+});

@@ -19,6 +19,8 @@ export class PrefetchPacer {
   /** Running average of one job's run time, in seconds; undefined until one finishes. */
   #runSeconds: number | undefined;
   #lastFinish = 0;
+  /** Estimated size of a claimed job's payload as JSON text; undefined until one is seen. */
+  #payloadBytes: number | undefined;
 
   constructor(
     readonly maxPrefetch: number,
@@ -37,6 +39,20 @@ export class PrefetchPacer {
       this.#runSeconds = this.#runSeconds === undefined
         ? runSeconds
         : 0.9 * this.#runSeconds + 0.1 * runSeconds;
+    }
+  }
+
+  /**
+   * Folds the payloads of claimed jobs into the estimate of a payload's size, measuring one job
+   * in {@linkcode PAYLOAD_SAMPLE_EVERY} (and the first of each claim): the size bounds how many
+   * jobs are held ahead, so a stream of quick jobs with big payloads cannot fill the heap.
+   */
+  observeClaimed(payloads: readonly unknown[]): void {
+    for (let i = 0; i < payloads.length; i += PAYLOAD_SAMPLE_EVERY) {
+      const bytes = (JSON.stringify(payloads[i]) ?? "").length;
+      this.#payloadBytes = this.#payloadBytes === undefined
+        ? bytes
+        : Math.max(bytes, 0.8 * this.#payloadBytes + 0.2 * bytes);
     }
   }
 
@@ -73,7 +89,10 @@ export class PrefetchPacer {
     const ahead = Math.ceil(
       Math.max(this.#ratePerSecond ?? 0, capacity) * lead,
     );
-    return Math.max(0, Math.min(this.maxPrefetch, ahead));
+    const byMemory = this.#payloadBytes === undefined
+      ? this.maxPrefetch
+      : Math.floor(MAX_AHEAD_PAYLOAD_BYTES / Math.max(1, this.#payloadBytes));
+    return Math.max(0, Math.min(this.maxPrefetch, byMemory, ahead));
   }
 }
 
@@ -91,3 +110,11 @@ const MIN_RUN_SECONDS = 0.000_05;
 const IDLE_FORGET_SECONDS = 0.1;
 /** How many claim round trips of work to keep claimed ahead. */
 const LEAD_CLAIMS = 4;
+/**
+ * The most payload, as JSON text, a worker holds claimed ahead: 1,000 no-op jobs are a few
+ * hundred KB, while 1,000 jobs of 1 MiB payloads would be a gigabyte of heap (the worker runs
+ * with a 1 GB heap: infra/bin/bft).
+ */
+const MAX_AHEAD_PAYLOAD_BYTES = 32 * 1024 * 1024;
+/** One claimed job in this many has its payload measured. */
+const PAYLOAD_SAMPLE_EVERY = 32;

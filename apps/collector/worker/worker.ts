@@ -473,6 +473,7 @@ export class Worker {
         for (const job of jobs) this.#settler.release(job);
         break;
       }
+      this.#pacer.observeClaimed(jobs.map((job) => job.props.payload));
       if (jobs.length === wanted) this.#mayHaveWork = true;
       for (const job of jobs) {
         if (job.props.status === "running") this.#launch(job);

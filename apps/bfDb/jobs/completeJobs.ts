@@ -22,23 +22,13 @@ export async function completeJobs(
   jobs: readonly CompletedJob[],
 ): Promise<string[]> {
   if (jobs.length === 0) return [];
-  const query = completeJobsQuery(workerId, jobs);
-  const rows = await bfDb.query<{ bf_gid: string }>(query.text, query.params);
-  return rows.map((row) => row.bf_gid);
-}
-
-/** The statement `completeJobs` runs, with its bound parameters (for plan tests too). */
-export function completeJobsQuery(
-  workerId: string,
-  jobs: readonly CompletedJob[],
-): { text: string; params: unknown[] } {
   const input = heldInput(workerId, jobs, [{
     name: "result",
     type: "text",
     values: jobs.map((j) => j.resultJson ?? null),
   }]);
-  return {
-    text: `WITH ${input.cte}, done AS (
+  const rows = await bfDb.query<{ bf_gid: string }>(
+    `WITH ${input.cte}, done AS (
        DELETE FROM bfdb_jobs_active j USING x
        WHERE ${input.held}
        RETURNING j.*, x.started_at AS given_start, x.result AS given_result
@@ -58,6 +48,7 @@ export function completeJobsQuery(
     }
      FROM done m
      RETURNING bf_gid`,
-    params: input.params,
-  };
+    input.params,
+  );
+  return rows.map((row) => row.bf_gid);
 }

@@ -77,14 +77,8 @@ export function heldInput(
               to_timestamp(NULLIF(u._started, '')::float8 / 1000) AS started_at
        FROM unnest($1::text[], $2::text[], ${arrays}) AS u(id, _attempt, ${names})
      )`,
-    // `<> 'available'` is `IN ('claimed', 'running')` in the active table (its CHECK allows no
-    // other status), written so that the planner cannot use the in-flight index for it: with
-    // that index it hashed every job in flight, other workers' too, for each settle (8 workers
-    // holding 1,500 jobs each: a settle of 500 took 6.9-10.3 ms; by primary key, 4.8-5.2 ms;
-    // BfJob.scale.test.ts checks the plan). Only when nearly every row of the table is in
-    // flight does the planner still read it whole, rightly.
     held: `j.bf_gid = x.id
-       AND j.worker_id = $3::text AND j.status <> 'available'
+       AND j.worker_id = $3::text AND j.status IN ('claimed', 'running')
        AND j.attempts = x.attempt`,
   };
 }

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { bfDb } from "../bfDb.ts";
 import { claimJobsQuery } from "../jobs/claimJobs.ts";
-import { completeJobsQuery } from "../jobs/completeJobs.ts";
 import { HEARTBEAT_SQL } from "../jobs/heartbeatJobs.ts";
 import { REAP_EXPIRED_SQL } from "../jobs/reapExpiredJobs.ts";
 import { countJobs, TEST_CV } from "../testing/jobRows.ts";
@@ -266,49 +265,5 @@ dbTest(
         `${label} uses ${indexes}: ${used}`,
       );
     }
-  },
-);
-
-dbTest(
-  "scale: a settle finds its jobs by primary key, whatever other workers hold in flight",
-  async () => {
-    // 100,000 jobs waiting, and 16 workers holding 1,000 running jobs each; worker-0 settles
-    // 500 of its own.
-    await bfDb.query(
-      `INSERT INTO bfdb_jobs_active (bf_gid, bf_oid, bf_cid, type, status, worker_id, attempts,
-       locked_until, payload, sort_value)
-     SELECT lpad(to_hex(g), 8, '0') || '-0000-7000-a000-000000000000', 'org', 'p', 'email.send',
-            CASE WHEN g <= 16000 THEN 'running' ELSE 'available' END,
-            CASE WHEN g <= 16000 THEN 'worker-' || (g % 16) END,
-            CASE WHEN g <= 16000 THEN 1 ELSE 0 END,
-            CASE WHEN g <= 16000 THEN now() + interval '1 minute' END, '{}'::jsonb, g
-     FROM generate_series(1, 116000) g`,
-    );
-    await analyze();
-    const mine = await bfDb.query<{ bf_gid: string }>(
-      `SELECT bf_gid FROM bfdb_jobs_active WHERE worker_id = 'worker-0' ORDER BY bf_gid LIMIT 500`,
-    );
-    const query = completeJobsQuery(
-      "worker-0",
-      mine.map((r) => ({ id: r.bf_gid, attempt: 1 })),
-    );
-    const plan = await explain("ANALYZE, BUFFERS", query.text, query.params);
-    const nodes = planNodes(plan);
-    const onActive = nodes.filter((n) =>
-      n["Relation Name"] === "bfdb_jobs_active" &&
-      n["Node Type"] !== "ModifyTable"
-    );
-    assert.deepEqual(
-      onActive.map((n) => [n["Node Type"], n["Index Name"]]),
-      [["Index Scan", "bfdb_jobs_active_pkey"]],
-      "the active table is read by primary key only",
-    );
-    // One lookup per settled job: the 15,500 jobs the other workers hold are never read.
-    const lookups = onActive[0];
-    assert.equal(
-      Number(lookups["Actual Rows"]) * Number(lookups["Actual Loops"]),
-      500,
-    );
-    assert.equal(Number(plan["Actual Rows"]), 500, "all 500 completed");
   },
 );

@@ -172,8 +172,14 @@ dbTest(
           detail: () => `${valve.waiting} waiting\n${worker.tail()}`,
         },
       );
-      const killed = await killWorkerConnections(sql, db.name);
-      assert.ok(killed > 0, `round ${round}: no worker connection found`);
+      // The ten may have started from jobs claimed ahead before the worker reconnected after
+      // the last round's kill (a pool reconnects on its next query, the LISTEN connection after
+      // a backoff): wait for a connection to kill, while the ten stay held mid-run.
+      await waitFor(
+        async () => (await killWorkerConnections(sql, db.name)) > 0,
+        `round ${round}: a worker connection to kill`,
+        { detail: () => worker.tail() },
+      );
       const open = valve;
       valve = { gate: new Gate(), waiting: 0 };
       open.gate.open();

@@ -16,8 +16,7 @@ import { defineHandler } from "@bfmono/apps/collector/worker/handler.ts";
 import { startWorker } from "@bfmono/apps/collector/worker/worker.ts";
 import { createLogger } from "@bfmono/packages/logger/logger.ts";
 import { DEFAULT_DATABASE_POOL_SIZE } from "@bfmono/apps/collector/process/config.ts";
-import { BENCH_ORG } from "./ours/open.ts";
-import { migrateBench, useBenchBackend } from "./ours/open.ts";
+import { BENCH_ORG, migrateBench, useBenchBackend } from "./ours/open.ts";
 
 const { values } = parseArgs({
   options: { jobs: { type: "string", default: "100000" } },

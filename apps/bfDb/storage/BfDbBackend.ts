@@ -27,10 +27,15 @@ export interface BfDbBackend extends QueryRunner {
   readonly notifications: boolean;
   /** Runs `fn` in one database transaction: commit when it resolves, rollback when it throws. */
   transaction<T>(fn: (tx: QueryRunner) => Promise<T>): Promise<T>;
-  /** Subscribes to NOTIFY messages on `channel`, a name taken as is (case-sensitive). */
+  /**
+   * Subscribes to NOTIFY messages on `channel`, a name taken as is (case-sensitive), and keeps
+   * the subscription through dropped connections. `onRelisten` runs each time it is back after
+   * one: the notices sent while it was down were lost.
+   */
   listen(
     channel: string,
     onMessage: (payload: string) => void,
+    onRelisten?: () => void,
   ): Promise<Unlisten>;
   /** Closes every connection; the backend is unusable afterwards. */
   close(): Promise<void>;

@@ -124,9 +124,11 @@ export class PgliteBackend implements BfDbBackend {
     return this.#db.transaction((tx) => fn(runnerFor(tx)));
   }
 
+  /** In-process, so never dropped: `onRelisten` is never called. */
   async listen(
     channel: string,
     onMessage: (payload: string) => void,
+    _onRelisten?: () => void,
   ): Promise<Unlisten> {
     const quoted = quoteChannel(channel);
     await this.#db.listen(quoted, onMessage);

@@ -1,6 +1,7 @@
 import postgres from "postgres";
 import type { BfDbBackend, QueryRunner, Row, Unlisten } from "./BfDbBackend.ts";
 import { installDriverGuard } from "./driverRejections.ts";
+import { ListenConnection } from "./listenConnection.ts";
 import type { PoolerMode } from "./pooler.ts";
 
 /** Options for a PostgreSQL backend. */
@@ -145,7 +146,7 @@ export class PostgresBackend implements BfDbBackend {
   readonly #options: PostgresBackendOptions;
   /** Behind a transaction pooler: no second statement on a connection that is still busy. */
   readonly #turns: Turns | undefined;
-  #listenSql: Sql | undefined;
+  #listener: ListenConnection | undefined;
 
   constructor(databaseUrl: string, options: PostgresBackendOptions = {}) {
     installDriverGuard();
@@ -209,30 +210,29 @@ export class PostgresBackend implements BfDbBackend {
   async listen(
     channel: string,
     onMessage: (payload: string) => void,
+    onRelisten?: () => void,
   ): Promise<Unlisten> {
     if (this.#listenUrl === undefined) {
       throw new Error(
         "no LISTEN behind a transaction pooler without a direct URL for it (DATABASE_LISTEN_URL)",
       );
     }
-    // A client of its own that only ever listens: postgres.js gives `listen` one dedicated
-    // connection (not one of the pool's), reconnected and resubscribed when it drops.
-    this.#listenSql ??= postgres(this.#listenUrl, {
-      ...this.#driverOptions(
+    // One connection of its own that only ever listens (not one of the pool's).
+    this.#listener ??= new ListenConnection(
+      this.#listenUrl,
+      this.#driverOptions(
         this.#options.applicationName === undefined
           ? undefined
           : `${this.#options.applicationName} listen`,
       ),
-      max: 1,
-    });
-    const subscription = await this.#listenSql.listen(channel, onMessage);
-    return () => subscription.unlisten();
+    );
+    return await this.#listener.listen(channel, onMessage, onRelisten);
   }
 
   async close(): Promise<void> {
     await Promise.all([
       this.#sql.end({ timeout: 5 }),
-      this.#listenSql?.end({ timeout: 5 }),
+      this.#listener?.close(),
     ]);
   }
 }

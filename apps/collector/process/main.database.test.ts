@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
+import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
+import { PostgresBackend } from "@bfmono/apps/bfDb/storage/PostgresBackend.ts";
 import {
   dbTest,
   TEST_SERVER_URL,
@@ -45,14 +47,26 @@ async function killWorkerConnections(
 async function waitForListen(
   sql: ReturnType<typeof admin>,
   database: string,
+  worker: WorkerProcess,
 ): Promise<void> {
-  await waitFor(async () => {
-    const rows = await sql`
+  await waitFor(
+    async () => {
+      const rows = await sql`
       SELECT 1 FROM pg_stat_activity
       WHERE datname = ${database} AND application_name = ${APP_NAME}
         AND state = 'idle' AND query ILIKE 'listen %'`;
-    return rows.length > 0;
-  }, "the worker to LISTEN again");
+      return rows.length > 0;
+    },
+    "the worker to LISTEN again",
+    {
+      detail: async () => {
+        const rows = await sql`
+        SELECT pid, state, left(query, 80) AS query FROM pg_stat_activity
+        WHERE datname = ${database}`;
+        return `connections: ${JSON.stringify(rows)}\n${worker.tail()}`;
+      },
+    },
+  );
 }
 
 async function health(worker: WorkerProcess) {
@@ -71,6 +85,11 @@ dbTest(
   async (db) => {
     await using posthog = startFakePostHog();
     await using sql = admin();
+    // One connection opened before the outage, which the test keeps: it creates a job while the
+    // worker cannot connect.
+    const producer = new PostgresBackend(db.url, { maxConnections: 1 });
+    await producer.query("SELECT 1");
+    bfDb.use(producer);
     await using worker = await startWorkerProcess({
       databaseUrl: withAppName(db.url),
       env: {
@@ -81,57 +100,74 @@ dbTest(
         WORKER_POLL_INTERVAL_MS: "600000",
       },
     });
-    assert.equal((await health(worker)).status, 200);
-
     try {
-      await sql.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
-      // Every connection to it goes, this test's own pool included; the worker's cannot come back.
-      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-              WHERE datname = ${db.name}`;
-      let last: unknown;
-      await waitFor(
-        async () => {
-          const answer = await health(worker);
-          last = answer;
-          return answer.status === 503;
-        },
-        "/health to answer 503",
-        { detail: () => JSON.stringify(last) },
-      );
-      const down = await health(worker);
-      assert.equal(down.body.status, "unhealthy");
-      assert.deepEqual(Object.keys(down.body).sort(), [
-        "environment",
-        "service",
-        "status",
-        "timestamp",
-      ]);
-      await worker.waitForLog("database call failed; retrying");
-      assert.equal(worker.exit, undefined, worker.tail());
-    } finally {
-      await sql.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
-    }
+      assert.equal((await health(worker)).status, 200);
 
-    await waitFor(
-      async () => (await health(worker)).status === 200,
-      "/health to answer 200 again",
-      { detail: () => worker.tail() },
-    );
-    await worker.waitForLog("database reachable again");
-    await waitForListen(sql, db.name);
-    const job = await BfJob.create({
-      type: "track_usage",
-      payload: { event: { event: "after_outage", distinctId: "person_1" } },
-    }, cv);
-    let row = await jobRow(job.id);
-    await waitFor(
-      async () => (row = await jobRow(job.id)).status === "completed",
-      "a job created after the outage to complete",
-      { detail: () => `row: ${JSON.stringify(row)}\n${worker.tail()}` },
-    );
-    assert.equal(worker.exit, undefined);
-    worker.kill("SIGTERM");
-    assert.equal((await worker.waitForExit()).code, 0, worker.tail());
+      let duringOutage: BfJob;
+      try {
+        await sql.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+        // Every connection of the worker goes, and none can come back.
+        await killWorkerConnections(sql, db.name);
+        let last: unknown;
+        await waitFor(
+          async () => {
+            const answer = await health(worker);
+            last = answer;
+            return answer.status === 503;
+          },
+          "/health to answer 503",
+          { detail: () => JSON.stringify(last) },
+        );
+        const down = await health(worker);
+        assert.equal(down.body.status, "unhealthy");
+        assert.deepEqual(Object.keys(down.body).sort(), [
+          "environment",
+          "service",
+          "status",
+          "timestamp",
+        ]);
+        await worker.waitForLog("database call failed; retrying");
+        assert.equal(worker.exit, undefined, worker.tail());
+        // Its notice goes to nobody: the worker is not listening now.
+        duringOutage = await BfJob.create({
+          type: "track_usage",
+          payload: { event: { event: "during_outage", distinctId: "p_0" } },
+        }, cv);
+      } finally {
+        await sql.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+      }
+
+      await waitFor(
+        async () => (await health(worker)).status === 200,
+        "/health to answer 200 again",
+        { detail: () => worker.tail() },
+      );
+      await worker.waitForLog("database reachable again");
+      // Found when the LISTEN is back, not at the next poll ten minutes on.
+      let row = await jobRow(duringOutage.id);
+      await waitFor(
+        async () =>
+          (row = await jobRow(duringOutage.id)).status === "completed",
+        "the job created during the outage to complete",
+        { detail: () => `row: ${JSON.stringify(row)}\n${worker.tail()}` },
+      );
+      await waitForListen(sql, db.name, worker);
+      const job = await BfJob.create({
+        type: "track_usage",
+        payload: { event: { event: "after_outage", distinctId: "person_1" } },
+      }, cv);
+      await waitFor(
+        async () => (row = await jobRow(job.id)).status === "completed",
+        "a job created after the outage to complete",
+        { detail: () => `row: ${JSON.stringify(row)}\n${worker.tail()}` },
+      );
+      assert.equal(worker.exit, undefined);
+      worker.kill("SIGTERM");
+      assert.equal((await worker.waitForExit()).code, 0, worker.tail());
+    } finally {
+      bfDb.use(db.backend);
+      await producer.close();
+    }
   },
 );
 
@@ -202,7 +238,7 @@ dbTest(
     );
     // With the queue drained and polling all but off, only a NOTIFY can wake the worker now:
     // its LISTEN connection came back too.
-    await waitForListen(sql, db.name);
+    await waitForListen(sql, db.name, worker);
     const late = await BfJob.create({
       type: "track_usage",
       payload: { event: { event: "late", distinctId: "person_late" } },

@@ -350,27 +350,31 @@ export class Worker {
 
   async #listen(): Promise<void> {
     if (!bfDb.backend.notifications) return;
-    const subscriptions: [string, (payload: string) => void][] = [
+    // Each with what to do when its LISTEN is back after a dropped connection: act as if the
+    // notices missed meanwhile had come.
+    const subscriptions: [string, (payload: string) => void, () => void][] = [
       [JOB_CHANNEL, (payload) => {
         const { type, queue } = parseJobNotice(payload);
         if (queue !== undefined && !this.#serves(queue)) return;
         if (queue !== undefined) this.#serve([queue]);
         if (type === "" || this.registry.get(type)) this.#poke();
-      }],
+      }, () => this.#poke()],
       [JOB_CANCEL_CHANNEL, (workerId) => {
         if (workerId === this.id) void this.#abortCancelled("notification");
-      }],
+      }, () => void this.#abortCancelled("notification")],
       [QUEUE_CHANNEL, (queue) => {
         if (this.#serves(queue)) void this.#refreshQueues();
-      }],
+      }, () => void this.#refreshQueues()],
     ];
     const unlistens: Unlisten[] = [];
     const unlistenAll = async () => {
       await Promise.allSettled(unlistens.map((unlisten) => unlisten()));
     };
     try {
-      for (const [channel, onMessage] of subscriptions) {
-        unlistens.push(await bfDb.backend.listen(channel, onMessage));
+      for (const [channel, onMessage, onRelisten] of subscriptions) {
+        unlistens.push(
+          await bfDb.backend.listen(channel, onMessage, onRelisten),
+        );
       }
       this.#unlisten = unlistenAll;
     } catch (error) {

@@ -13,9 +13,10 @@ import { listenUrlSetting, poolerMode } from "./pooler.ts";
 async function withPooledDatabase(
   fn: (urls: { direct: string; pooled: string }) => Promise<void>,
 ): Promise<void> {
+  // The pooler first: a database made before a pooler that fails to start would be left behind.
+  await using bouncer = await startPgBouncer();
   const { name, url } = await createEmptyDatabase();
   try {
-    await using bouncer = await startPgBouncer();
     await fn({ direct: url, pooled: bouncer.urlFor(url) });
   } finally {
     await dropDatabase(name);

@@ -371,8 +371,12 @@ backendConformance("PostgresBackend", async () => {
 backendConformance(
   "PostgresBackend through PgBouncer (transaction mode, LISTEN direct)",
   async () => {
-    const { name, url } = await createEmptyDatabase();
+    // The pooler first: a database made before a pooler that fails to start would be left behind.
     const bouncer = await startPgBouncer();
+    const { name, url } = await createEmptyDatabase().catch(async (error) => {
+      await bouncer.stop();
+      throw error;
+    });
     const backend = new PostgresBackend(bouncer.urlFor(url), {
       pooler: "transaction",
       listenUrl: url,

@@ -28,10 +28,11 @@ function quoteChannel(channel: string): string {
 
 /**
  * One dedicated connection that LISTENs on channels and keeps listening: when it drops, it
- * reconnects and LISTENs on every channel again, retrying until the server takes it. postgres.js's
- * own `listen` tries once on a drop and, if that attempt fails (the server still down, or refusing
- * the database), drops the subscription without a word: a worker after an outage then heard no
- * notice again and waited for its poll (CI failed on it once).
+ * reconnects and LISTENs on every channel again, retrying until the server takes it, and then
+ * tells each subscriber (`onRelisten`), since the notices sent meanwhile were lost. postgres.js's
+ * own `listen` re-subscribes from its close handler with every failure swallowed (each refused
+ * reconnect queues one more LISTEN) and calls its `onlisten` for each of them, so a caller cannot
+ * tell a subscription that is back from one that is still being retried.
  */
 export class ListenConnection {
   readonly #sql: Sql;

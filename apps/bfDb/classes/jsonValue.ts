@@ -34,9 +34,8 @@ export function jsonProblem(
 ): string | null {
   // Almost every value is fine: a walk that builds no paths says so, and only a value it
   // refuses is walked again for the path and reason.
-  if (fits(value, 0, { left: maxBytes })) return null;
-  const budget = { left: maxBytes };
-  const problem = walk(value, path, 0, budget);
+  if (walk(value, undefined, 0, { left: maxBytes }) === null) return null;
+  const problem = walk(value, path, 0, { left: maxBytes });
   if (problem === TOO_LARGE) {
     return `${path}: larger than the limit of ${maxBytes} bytes of JSON`;
   }
@@ -44,100 +43,87 @@ export function jsonProblem(
 }
 
 const TOO_LARGE = "\u0000too large";
+/** What a walk without a path says of any value it refuses. */
+const REFUSED = "\u0000refused";
 
+/** The problem `what` at `path`; built only for a value refused, never on the way. */
+function refusal(path: string | undefined, what: string): string {
+  return path === undefined ? REFUSED : `${path}: ${what}`;
+}
+
+/**
+ * The first problem of `value` at `path`, or null when it may be stored; with no `path`, no
+ * path is built and every problem is {@linkcode REFUSED}.
+ */
 function walk(
   value: unknown,
-  path: string,
+  path: string | undefined,
   depth: number,
   budget: { left: number },
 ): string | null {
   if (depth > MAX_JSON_DEPTH) {
-    return `${path}: nesting deeper than ${MAX_JSON_DEPTH}`;
+    return refusal(path, `nesting deeper than ${MAX_JSON_DEPTH}`);
   }
   if (typeof value === "string") {
     if (!spend(budget, jsonStringBytes(value, budget.left))) return TOO_LARGE;
     return isStorableString(value)
       ? null
-      : `${path}: a string with a NUL character or a lone surrogate`;
+      : refusal(path, "a string with a NUL character or a lone surrogate");
   }
   if (value === null || typeof value === "boolean") {
     return spend(budget, 5) ? null : TOO_LARGE;
   }
   if (typeof value === "number") {
     if (!Number.isFinite(value)) {
-      return `${path}: ${value} is not a JSON number`;
+      return refusal(path, `${value} is not a JSON number`);
     }
     return spend(budget, String(value).length) ? null : TOO_LARGE;
   }
   if (Array.isArray(value)) {
     if (!spend(budget, 2 + value.length)) return TOO_LARGE;
     for (let i = 0; i < value.length; i++) {
-      const problem = walk(value[i], `${path}[${i}]`, depth + 1, budget);
-      if (problem) return problem;
+      const at = path === undefined ? undefined : `${path}[${i}]`;
+      const found = walk(value[i], at, depth + 1, budget);
+      if (found) return found;
     }
     return null;
   }
   if (typeof value === "object") {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      return `${path}: a ${
-        proto?.constructor?.name ?? "non-plain object"
-      } is not a plain JSON object`;
+      return refusal(
+        path,
+        `a ${
+          proto?.constructor?.name ?? "non-plain object"
+        } is not a plain JSON object`,
+      );
     }
     if (!spend(budget, 2)) return TOO_LARGE;
-    for (const [key, item] of Object.entries(value as object)) {
-      const at = `${path}${keyPath(key)}`;
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      const at = path === undefined ? undefined : `${path}${keyPath(key)}`;
       if (!isStorableString(key)) {
-        return `${at}: a key with a NUL character or a lone surrogate`;
+        return refusal(at, "a key with a NUL character or a lone surrogate");
       }
       if (!spend(budget, jsonStringBytes(key, budget.left) + 2)) {
         return TOO_LARGE;
       }
-      const problem = walk(item, at, depth + 1, budget);
-      if (problem) return problem;
+      const found = walk(
+        (value as Record<string, unknown>)[key],
+        at,
+        depth + 1,
+        budget,
+      );
+      if (found) return found;
     }
     return null;
   }
-  return `${path}: ${
-    value === undefined ? "undefined" : `a ${typeof value}`
-  } is not a JSON value`;
-}
-
-/** `walk`'s rules without its paths: whether `value` may be stored. */
-function fits(
-  value: unknown,
-  depth: number,
-  budget: { left: number },
-): boolean {
-  if (depth > MAX_JSON_DEPTH) return false;
-  if (typeof value === "string") {
-    return spend(budget, jsonStringBytes(value, budget.left)) &&
-      isStorableString(value);
-  }
-  if (value === null || typeof value === "boolean") return spend(budget, 5);
-  if (typeof value === "number") {
-    return Number.isFinite(value) && spend(budget, String(value).length);
-  }
-  if (Array.isArray(value)) {
-    if (!spend(budget, 2 + value.length)) return false;
-    for (let i = 0; i < value.length; i++) {
-      if (!fits(value[i], depth + 1, budget)) return false;
-    }
-    return true;
-  }
-  if (typeof value !== "object") return false;
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false;
-  if (!spend(budget, 2)) return false;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    if (
-      !isStorableString(key) ||
-      !spend(budget, jsonStringBytes(key, budget.left) + 2) ||
-      !fits((value as Record<string, unknown>)[key], depth + 1, budget)
-    ) return false;
-  }
-  return true;
+  return refusal(
+    path,
+    `${
+      value === undefined ? "undefined" : `a ${typeof value}`
+    } is not a JSON value`,
+  );
 }
 
 function spend(budget: { left: number }, bytes: number): boolean {

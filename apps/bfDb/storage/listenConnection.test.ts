@@ -1,17 +1,17 @@
 // The LISTEN connection against a real server: notices arrive, and a subscription outlives a
 // dropped connection even when the first attempts to reconnect are refused.
 import assert from "node:assert/strict";
-import postgres from "postgres";
-import { dbTest, TEST_SERVER_URL } from "../testing/testDatabase.ts";
+import { dbTest } from "../testing/testDatabase.ts";
+import {
+  allowConnections,
+  refuseConnections,
+  type ServerAdmin,
+  serverAdmin,
+} from "../testing/serverAdmin.ts";
 import { sleep, waitFor } from "../testing/waitFor.ts";
 import { ListenConnection, relistenDelayMs } from "./listenConnection.ts";
 
 const APP_NAME = "bftest_listen_connection";
-
-function admin() {
-  const sql = postgres(TEST_SERVER_URL, { max: 1, onnotice: () => {} });
-  return Object.assign(sql, { [Symbol.asyncDispose]: () => sql.end() });
-}
 
 function listenerFor(url: string): ListenConnection {
   return new ListenConnection(url, {
@@ -23,7 +23,7 @@ function listenerFor(url: string): ListenConnection {
 
 /** The listener's backends on `database`: the LISTEN connection, when there is one. */
 async function listenerBackends(
-  sql: ReturnType<typeof admin>,
+  sql: ServerAdmin,
   database: string,
 ): Promise<number> {
   const rows = await sql`SELECT count(*)::int AS n FROM pg_stat_activity
@@ -66,7 +66,7 @@ dbTest(
 dbTest(
   "a dropped connection is listened again once the server takes it, however many attempts fail",
   async (db) => {
-    await using sql = admin();
+    await using sql = serverAdmin();
     const listener = listenerFor(db.url);
     try {
       const heard: string[] = [];
@@ -76,17 +76,15 @@ dbTest(
       await waitFor(() => heard.length === 1, "the notice before the outage");
 
       try {
-        await sql.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
-        await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-        WHERE datname = ${db.name}`;
-        // Long enough for several refused attempts (postgres.js's own listen gave up after one).
+        await refuseConnections(sql, db.name);
+        // Long enough for several refused attempts: the resubscribe loop must keep trying.
         await sleep(
           relistenDelayMs(0) + relistenDelayMs(1) + relistenDelayMs(2),
         );
         assert.equal(await listenerBackends(sql, db.name), 0);
         assert.equal(relistened, 0);
       } finally {
-        await sql.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+        await allowConnections(sql, db.name);
       }
 
       await waitFor(() => relistened === 1, "the LISTEN to be back");
@@ -102,18 +100,16 @@ dbTest(
 dbTest(
   "close stops the retries: no connection comes back after it",
   async (db) => {
-    await using sql = admin();
+    await using sql = serverAdmin();
     const listener = listenerFor(db.url);
     let closed = false;
     try {
       await listener.listen("jobs", () => {});
-      await sql.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
-      await sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-      WHERE datname = ${db.name}`;
+      await refuseConnections(sql, db.name);
       await sleep(relistenDelayMs(0) + relistenDelayMs(1));
       await listener.close();
       closed = true;
-      await sql.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+      await allowConnections(sql, db.name);
       await sleep(relistenDelayMs(5));
       assert.equal(await listenerBackends(sql, db.name), 0);
       await assert.rejects(
@@ -121,7 +117,7 @@ dbTest(
         /the LISTEN connection is closed/,
       );
     } finally {
-      await sql.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+      await allowConnections(sql, db.name);
       if (!closed) await listener.close();
     }
   },

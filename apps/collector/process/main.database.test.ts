@@ -2,15 +2,18 @@
 // the process keeps running, and it resumes (NOTIFY wake-ups included) once the database is back;
 // killed connections (pg_terminate_backend) while jobs flow lose no job.
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import { CurrentViewer } from "@bfmono/apps/bfDb/CurrentViewer.ts";
 import { BfJob } from "@bfmono/apps/bfDb/nodeTypes/BfJob.ts";
 import { bfDb } from "@bfmono/apps/bfDb/bfDb.ts";
 import { PostgresBackend } from "@bfmono/apps/bfDb/storage/PostgresBackend.ts";
+import { dbTest } from "@bfmono/apps/bfDb/testing/testDatabase.ts";
 import {
-  dbTest,
-  TEST_SERVER_URL,
-} from "@bfmono/apps/bfDb/testing/testDatabase.ts";
+  allowConnections,
+  refuseConnections,
+  type ServerAdmin,
+  serverAdmin,
+  terminateBackends,
+} from "@bfmono/apps/bfDb/testing/serverAdmin.ts";
 import { ok, startFakePostHog } from "../testing/fakePostHog.ts";
 import { allJobRows, jobRow } from "../../bfDb/testing/jobRows.ts";
 import { Gate, waitFor } from "../../bfDb/testing/waitFor.ts";
@@ -22,30 +25,21 @@ import {
 const cv = CurrentViewer.forOrg("org_outage", "person_producer");
 const APP_NAME = "bftest_worker_under_test";
 
-/** An admin connection to the server's maintenance database, for ALTER DATABASE and kills. */
-function admin() {
-  const sql = postgres(TEST_SERVER_URL, { max: 1, onnotice: () => {} });
-  return Object.assign(sql, { [Symbol.asyncDispose]: () => sql.end() });
-}
-
 /** Terminates the backends of `database` opened by the worker under test; returns how many. */
-async function killWorkerConnections(
-  sql: ReturnType<typeof admin>,
+function killWorkerConnections(
+  sql: ServerAdmin,
   database: string,
 ): Promise<number> {
-  const rows = await sql`
-    SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
-    WHERE datname = ${database} AND application_name = ${APP_NAME}`;
-  return rows.filter((r) => r.killed).length;
+  return terminateBackends(sql, database, APP_NAME);
 }
 
 /**
- * Waits until the worker's LISTEN connection is back. The driver re-subscribes on its own, but
- * with its reconnect backoff, which can lag the pool; a job created in that gap is found by the
- * fallback poll only, which these tests turn all but off.
+ * Waits until the worker's LISTEN connection is back. It resubscribes on its own, with a
+ * backoff of its own that can lag the pool; a job created in that gap is found when the LISTEN
+ * is back (the worker claims then), which these tests check separately.
  */
 async function waitForListen(
-  sql: ReturnType<typeof admin>,
+  sql: ServerAdmin,
   database: string,
   worker: WorkerProcess,
 ): Promise<void> {
@@ -84,7 +78,7 @@ dbTest(
   "/health answers 503 while the database refuses connections; the worker lives on and resumes",
   async (db) => {
     await using posthog = startFakePostHog();
-    await using sql = admin();
+    await using sql = serverAdmin();
     // One connection opened before the outage, which the test keeps: it creates a job while the
     // worker cannot connect.
     const producer = new PostgresBackend(db.url, { maxConnections: 1 });
@@ -105,9 +99,8 @@ dbTest(
 
       let duringOutage: BfJob;
       try {
-        await sql.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
         // Every connection of the worker goes, and none can come back.
-        await killWorkerConnections(sql, db.name);
+        await refuseConnections(sql, db.name, APP_NAME);
         let last: unknown;
         await waitFor(
           async () => {
@@ -134,7 +127,7 @@ dbTest(
           payload: { event: { event: "during_outage", distinctId: "p_0" } },
         }, cv);
       } finally {
-        await sql.unsafe(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+        await allowConnections(sql, db.name);
       }
 
       await waitFor(
@@ -182,7 +175,7 @@ dbTest(
       await at.gate.wait(capture.signal);
       return ok(capture);
     });
-    await using sql = admin();
+    await using sql = serverAdmin();
     await using worker = await startWorkerProcess({
       databaseUrl: withAppName(db.url),
       env: {

@@ -7,6 +7,9 @@ import type { WorkerMetrics } from "./metrics.ts";
 /** How long a claimed-ahead job may run before its `running` status is written. */
 const START_WRITE_DELAY_MS = 250;
 
+/** A job's start, kept to be written with its settle or on its own after a short delay. */
+type Start = { job: BfJob; startedAtMs: number };
+
 type Pending =
   | { kind: "complete"; job: BfJob; startedAtMs?: number; resultJson?: string }
   | { kind: "fail"; job: BfJob; error: string; permanent: boolean }
@@ -46,7 +49,7 @@ export class Settler {
   #pump: Promise<void> | undefined;
   #failures = 0;
   #peakBacklog = 0;
-  readonly #starts = new Map<string, { job: BfJob; startedAtMs: number }>();
+  readonly #starts = new Map<string, Start>();
   #startTimer: ReturnType<typeof setTimeout> | undefined;
   #startsDue = false;
 
@@ -181,7 +184,7 @@ export class Settler {
     }
   }
 
-  #takeDueStarts(): { job: BfJob; startedAtMs: number }[] {
+  #takeDueStarts(): Start[] {
     if (!this.#startsDue) return [];
     this.#startsDue = false;
     const starts = [...this.#starts.values()];
@@ -216,7 +219,7 @@ export class Settler {
   /** Writes one chunk; false when the database did not take it (the chunk is kept). */
   async #write(
     batch: Pending[],
-    starts: { job: BfJob; startedAtMs: number }[],
+    starts: Start[],
   ): Promise<boolean> {
     const { workerId } = this.#options;
     const completes = batch.filter((p) => p.kind === "complete");
@@ -270,7 +273,7 @@ export class Settler {
   }
 
   async #writeStarts(
-    starts: { job: BfJob; startedAtMs: number }[],
+    starts: Start[],
   ): Promise<void> {
     if (starts.length === 0) return;
     try {

@@ -30,6 +30,14 @@ Deno.test("connection failures are recognised by driver code and SQLSTATE", () =
   for (const code of ["23505", "42P01", "22P02", "57P04", "XX000"]) {
     assert.equal(isDatabaseConnectionError(withCode(code)), false, code);
   }
+  // Whatever its code, a FATAL error ends the session: 55000 is how a database with
+  // ALLOW_CONNECTIONS false refuses a new connection. The same code at ERROR is not one.
+  const fatal = (code: string, severity: string) =>
+    Object.assign(withCode(code), { severity });
+  assert.equal(isDatabaseConnectionError(fatal("55000", "FATAL")), true);
+  assert.equal(isDatabaseConnectionError(fatal("28P01", "FATAL")), true);
+  assert.equal(isDatabaseConnectionError(fatal("XX000", "PANIC")), true);
+  assert.equal(isDatabaseConnectionError(fatal("55000", "ERROR")), false);
   assert.equal(isDatabaseConnectionError(new Error("no code")), false);
   assert.equal(isDatabaseConnectionError({ code: "ECONNRESET" }), false);
   assert.equal(isDatabaseConnectionError("ECONNRESET"), false);

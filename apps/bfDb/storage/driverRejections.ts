@@ -38,13 +38,18 @@ const CONNECTION_CODES = new Set([
 ]);
 
 /**
- * Whether `error` says the database connection failed: a driver or socket connection code, or
- * a SQLSTATE of class 08 (connection exception), 57P01-57P03 (server shutting down, terminated
- * by an administrator, cannot connect now), 57014 (query cancelled) or 53300 (too many clients).
+ * Whether `error` says the database connection failed: a driver or socket connection code, a
+ * SQLSTATE of class 08 (connection exception), 57P01-57P03 (server shutting down, terminated
+ * by an administrator, cannot connect now), 57014 (query cancelled) or 53300 (too many
+ * clients), or any server error of severity FATAL or PANIC, which always ends the session: a
+ * database that refuses connections (`ALLOW_CONNECTIONS false`) answers a new one with FATAL
+ * 55000, which the driver can leave unhandled, and that ended the worker (CI failed on it twice;
+ * in six short outages each, the tenth worker died; none of fifteen after this).
  */
 export function isDatabaseConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
+  const { code, severity } = error as { code?: unknown; severity?: unknown };
+  if (severity === "FATAL" || severity === "PANIC") return true;
   if (typeof code !== "string") return false;
   return CONNECTION_CODES.has(code) || code.startsWith("08") ||
     /^57P0[123]$/.test(code) || code === "57014" || code === "53300";

@@ -64,7 +64,18 @@ async function waitForListen(
 }
 
 async function health(worker: WorkerProcess) {
-  const response = await fetch(worker.url("/health"));
+  let response: Response;
+  try {
+    response = await fetch(worker.url("/health"));
+  } catch (error) {
+    // Refused: the worker is gone; what it printed says why.
+    throw new Error(
+      `/health unreachable (worker exit: ${
+        JSON.stringify(worker.exit)
+      })\n${worker.tail()}`,
+      { cause: error },
+    );
+  }
   return { status: response.status, body: await response.json() };
 }
 

@@ -242,7 +242,12 @@ export class Worker {
     await this.#register().catch((error) =>
       this.#databaseError("register", error)
     );
-    await this.#refreshQueues();
+    // Unread settings claim nothing from a queue that has some (the claim skips managed queues
+    // it has not read), and the periodic refresh reads them once the database answers: a
+    // database lost at this moment does not end the worker.
+    await this.#refreshQueues().catch((error) =>
+      this.#databaseError("queue settings", error)
+    );
     const hooks = this.#dutyHooks();
     const queueSettings = new Periodic({
       name: "queue settings",
